@@ -1,0 +1,37 @@
+"""Constants shared by the integration's modules."""
+
+from typing import Final
+
+from homeassistant.const import Platform
+
+DOMAIN: Final = "bambu_printer"
+
+CONF_SERIAL: Final = "serial"
+CONF_ACCESS_CODE: Final = "access_code"
+CONF_CONNECTION: Final = "connection"
+CONF_MODEL: Final = "model"
+
+CONNECTION_LOCAL: Final = "local"
+CONNECTION_CLOUD: Final = "cloud"
+
+OPTION_READ_ONLY: Final = "read_only"
+OPTION_CAMERA: Final = "camera"
+DEFAULT_READ_ONLY: Final = False
+DEFAULT_CAMERA: Final = True
+
+MQTT_PORT: Final = 8883
+# Longest a user waits on the config flow while we try the printer.
+VALIDATE_TIMEOUT: Final = 10.0
+# Longest a button press waits for the printer's answer.
+COMMAND_TIMEOUT: Final = 10.0
+
+# Environment variable naming a PEM file to trust instead of Bambu's CA bundle. It exists for
+# the simulator (demo, tests), whose printers cannot hold certificates signed by Bambu Lab.
+ENV_CA_FILE: Final = "BAMBU_PRINTER_CA_FILE"
+
+PLATFORMS: Final = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.LIGHT,
+    Platform.SENSOR,
+]
