@@ -1,0 +1,125 @@
+"""TLS contexts for printer connections, so certificates are verified instead of ignored.
+
+A Bambu printer presents a certificate issued by Bambu Lab's own CA (shipped in ``certs/``) whose
+Common Name is the printer's *serial number*, not its IP address. Correct verification therefore
+means: trust the Bambu CA bundle (not the system store) and check the name against the serial,
+which callers do by passing ``server_hostname=<serial>`` when they connect. Python's hostname
+check falls back to the Common Name when a certificate has no subjectAltName, which is exactly
+the case for printer certificates.
+
+Building an :class:`ssl.SSLContext` and loading certificates is blocking file I/O, so
+:func:`async_get_ssl_context` builds each context once in the executor and caches it.
+"""
+
+import asyncio
+import ssl
+from pathlib import Path
+
+__all__ = [
+    "async_get_public_ssl_context",
+    "async_get_ssl_context",
+    "bambu_ca_files",
+    "bambu_ca_path",
+    "clear_ssl_context_cache",
+    "create_public_ssl_context",
+    "create_ssl_context",
+]
+
+_CERTS_DIR = Path(__file__).resolve().parent / "certs"
+
+_cache: dict[tuple[str | None, bool], ssl.SSLContext] = {}
+_public_cache: list[ssl.SSLContext] = []
+
+
+def bambu_ca_path() -> Path:
+    """Return the folder holding the shipped Bambu Lab CA certificates (``*.cert`` files)."""
+    return _CERTS_DIR
+
+
+def bambu_ca_files() -> list[Path]:
+    """Return every shipped CA file: the Bambu root CAs and the per-model device CAs."""
+    return sorted(_CERTS_DIR.glob("*.cert"))
+
+
+def _base_context() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def create_ssl_context(cafile: Path | None = None, *, verify: bool = True) -> ssl.SSLContext:
+    """Build a client context for a printer (blocking: loads certificate files).
+
+    ``cafile`` replaces the shipped Bambu CA bundle (tests inject their own CA). With
+    ``verify=True`` the chain and the name are checked; connect with
+    ``server_hostname=<serial>``. ``verify=False`` is the explicit, user-chosen "accept any
+    certificate" escape hatch for broken firmware: encryption without authentication.
+    """
+    context = _base_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    if cafile is not None:
+        context.load_verify_locations(cafile=str(cafile))
+    else:
+        files = bambu_ca_files()
+        if not files:
+            raise FileNotFoundError(f"no Bambu CA certificates in {_CERTS_DIR}")
+        for path in files:
+            context.load_verify_locations(cafile=str(path))
+    # Real printer certificates are not RFC 5280 strict: the leaf has no Authority Key
+    # Identifier (and the like), which OpenSSL rejects under VERIFY_X509_STRICT (set by
+    # Python 3.13's default contexts). Clearing only this flag keeps full chain verification
+    # against the Bambu CAs and the serial-number name check; it relaxes nothing else.
+    context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    return context
+
+
+def create_public_ssl_context() -> ssl.SSLContext:
+    """Build a context trusting the system CA store, for the Bambu cloud broker (blocking)."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _cache_key(cafile: Path | None, verify: bool) -> tuple[str | None, bool]:
+    if not verify:
+        # Without verification the CA file is irrelevant: one context serves every caller.
+        return (None, False)
+    return (None if cafile is None else str(Path(cafile).absolute()), True)
+
+
+async def async_get_ssl_context(
+    cafile: Path | None = None, *, verify: bool = True
+) -> ssl.SSLContext:
+    """Return a cached printer context, building it in the executor the first time."""
+    key = _cache_key(cafile, verify)
+    context = _cache.get(key)
+    if context is None:
+        loop = asyncio.get_running_loop()
+        built = await loop.run_in_executor(None, _build, cafile, verify)
+        context = _cache.setdefault(key, built)
+    return context
+
+
+def _build(cafile: Path | None, verify: bool) -> ssl.SSLContext:
+    return create_ssl_context(cafile, verify=verify)
+
+
+async def async_get_public_ssl_context() -> ssl.SSLContext:
+    """Return the cached public-CA context, building it in the executor the first time."""
+    if not _public_cache:
+        loop = asyncio.get_running_loop()
+        context = await loop.run_in_executor(None, create_public_ssl_context)
+        if not _public_cache:
+            _public_cache.append(context)
+    return _public_cache[0]
+
+
+def clear_ssl_context_cache() -> None:
+    """Forget cached contexts (after the CA files changed, and between tests)."""
+    _cache.clear()
+    _public_cache.clear()
