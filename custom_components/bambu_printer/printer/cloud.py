@@ -1,0 +1,724 @@
+"""Bambu cloud HTTP client: sign in, find the account's printers, build cloud MQTT credentials.
+
+Many people do not know their printer's access code, or run it in cloud mode. Signing in with the
+Bambu account gives both: the bind list carries each printer's access code, and the account token
+opens the cloud MQTT broker. The client talks to the service with the caller's
+``aiohttp.ClientSession`` (in Home Assistant the shared one), keeps no state between calls (a
+config flow can resume any step), never stores the password, and never puts a password, email
+code, two-factor key or token into logs, reprs or exception messages.
+
+Sign-in is a small state machine driven by the caller::
+
+    result = await client.async_login(email, password)
+    if isinstance(result, NeedsVerifyCode):  # the service wants an email code
+        await client.async_request_verify_code(email)
+        result = await client.async_login_with_code(email, code_from_user)
+    elif isinstance(result, NeedsTfa):  # two-factor authentication is on
+        result = await client.async_login_with_tfa(result.tfa_key, code_from_app)
+    account = await client.async_get_account(result)
+    printers = await client.async_get_printers(account.token)
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from http.cookies import Morsel, SimpleCookie
+from typing import Any, Final, Self
+
+import aiohttp
+
+from .errors import AuthError, BambuError, ConnectError, ConnectTimeout
+
+_LOGGER = logging.getLogger(__name__)
+
+LOGIN_PATH: Final = "/v1/user-service/user/login"
+SEND_CODE_PATH: Final = "/v1/user-service/user/sendemail/code"
+TFA_PATH: Final = "/api/sign-in/tfa"
+PREFERENCE_PATH: Final = "/v1/design-user-service/my/preference"
+BIND_PATH: Final = "/v1/iot-service/api/user/bind"
+
+CLOUD_MQTT_PORT: Final = 8883
+DEFAULT_TIMEOUT: Final = 15.0
+DEFAULT_MAX_RETRIES: Final = 3
+DEFAULT_BACKOFF: Final = 1.0
+DEFAULT_MAX_BACKOFF: Final = 30.0
+
+# The service sits behind Cloudflare, which lets the vendor's own network agent through more
+# reliably than an anonymous client, so requests identify themselves the way it does.
+_HEADERS: Final = {
+    "User-Agent": "bambu_network_agent/01.09.05.01",
+    "X-BBL-Client-Type": "slicer",
+    "X-BBL-Client-Name": "OrcaSlicer",
+    "X-BBL-Client-Version": "01.09.05.51",
+    "X-BBL-Language": "en-US",
+    "Accept": "application/json",
+}
+
+_LOGIN_REJECTED = frozenset({400, 401, 403})
+_CODE_EXPIRED = 1
+_CODE_WRONG = 2
+
+
+# --------------------------------------------------------------------------------------------
+# errors
+
+
+class CloudError(BambuError):
+    """Base of every Bambu cloud failure, so callers can catch the cloud as a whole."""
+
+
+class CloudAuthError(CloudError, AuthError):
+    """The service refused the account or password."""
+
+
+class CloudCodeExpired(CloudError):  # noqa: N818 - named for what happened
+    """The email verification code has expired; the user needs a new one."""
+
+
+class CloudCodeWrong(CloudError):  # noqa: N818 - named for what happened
+    """The email verification code is not the one the service sent."""
+
+
+class CloudTfaWrong(CloudError):  # noqa: N818 - named for what happened
+    """The two-factor code (or its sign-in key) was refused."""
+
+
+class CloudTokenExpired(CloudError, AuthError):  # noqa: N818 - named for what happened
+    """The access token expired or was revoked; a new sign-in (reauth) is needed."""
+
+
+class CloudRateLimited(CloudError):  # noqa: N818 - named for what happened
+    """The service kept answering HTTP 429 after the retries; try again later."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        message = "the Bambu cloud is rate limiting requests; try again later"
+        if retry_after is not None:
+            message += f" (it asked to wait {retry_after:.0f} s)"
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CloudUnexpectedResponse(CloudError):  # noqa: N818 - named for what happened
+    """The service answered something this client does not understand (HTML, changed API)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CloudConnectError(CloudError, ConnectError):
+    """The service cannot be reached (DNS, refused, TLS, dropped connection, 5xx)."""
+
+
+class CloudTimeout(CloudConnectError, ConnectTimeout):  # noqa: N818 - named for what happened
+    """The service did not answer in time."""
+
+
+# --------------------------------------------------------------------------------------------
+# regions and results
+
+
+class Region(StrEnum):
+    """Bambu runs two separate clouds; accounts exist in only one of them."""
+
+    GLOBAL = "global"
+    CHINA = "china"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloudEndpoints:
+    """Where one region's services live; injectable so tests can use a local fake cloud."""
+
+    region: Region
+    api_base: str
+    tfa_base: str
+    mqtt_host: str
+    mqtt_port: int = CLOUD_MQTT_PORT
+
+    @classmethod
+    def for_region(
+        cls,
+        region: Region | str = Region.GLOBAL,
+        *,
+        api_base: str | None = None,
+        tfa_base: str | None = None,
+        mqtt_host: str | None = None,
+        mqtt_port: int | None = None,
+    ) -> Self:
+        """Return the region's real endpoints, with any of them replaced by the given ones."""
+        real = _REGION_ENDPOINTS[Region(str(region).lower())]
+        return cls(
+            region=real.region,
+            api_base=(api_base or real.api_base).rstrip("/"),
+            tfa_base=(tfa_base or real.tfa_base).rstrip("/"),
+            mqtt_host=mqtt_host or real.mqtt_host,
+            mqtt_port=mqtt_port or real.mqtt_port,
+        )
+
+
+_REGION_ENDPOINTS: Final = {
+    Region.GLOBAL: CloudEndpoints(
+        region=Region.GLOBAL,
+        api_base="https://api.bambulab.com",
+        tfa_base="https://bambulab.com",
+        mqtt_host="us.mqtt.bambulab.com",
+    ),
+    Region.CHINA: CloudEndpoints(
+        region=Region.CHINA,
+        api_base="https://api.bambulab.cn",
+        tfa_base="https://bambulab.cn",
+        mqtt_host="cn.mqtt.bambulab.com",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CloudToken:
+    """An access token (about 90 days) and when it expires; the only secret worth storing."""
+
+    access_token: str = field(repr=False)
+    expires_at: float | None = None  # seconds since the epoch; None when the service did not say
+
+    def is_expired(self, now: float | None = None, margin: float = 0.0) -> bool:
+        """Tell whether the token is past (or within `margin` seconds of) its expiry."""
+        if self.expires_at is None:
+            return False
+        return (time.time() if now is None else now) + margin >= self.expires_at
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable form for storage (it contains the token)."""
+        return {"access_token": self.access_token, "expires_at": self.expires_at}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self | None:
+        """Rebuild a token stored with `as_dict`; None when the data holds no usable token."""
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            return None
+        return cls(token, _as_float(data.get("expires_at")))
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsVerifyCode:
+    """The service wants an email code: request one, then log in with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsTfa:
+    """Two-factor authentication is on: log in with this key and the authenticator's code."""
+
+    tfa_key: str = field(repr=False)
+
+
+LoginResult = CloudToken | NeedsVerifyCode | NeedsTfa
+
+
+@dataclass(frozen=True, slots=True)
+class CloudMqttCredentials:
+    """What the cloud MQTT broker wants: TLS to `host` (public CAs), user `u_<uid>`, the token."""
+
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CloudAccount:
+    """A signed-in account: its numeric user id, token and region endpoints."""
+
+    uid: str
+    token: CloudToken
+    endpoints: CloudEndpoints
+
+    @property
+    def mqtt_username(self) -> str:
+        """Return the cloud broker user name, ``u_<uid>``."""
+        return mqtt_username(self.uid)
+
+    def mqtt_credentials(self) -> CloudMqttCredentials:
+        """Return the credentials for this account's cloud MQTT broker."""
+        return cloud_mqtt_credentials(self.uid, self.token, self.endpoints)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloudPrinter:
+    """One printer bound to the account, as the bind list describes it."""
+
+    serial: str
+    name: str
+    online: bool
+    access_code: str = field(repr=False)
+    model_name: str | None = None  # dev_model_name, e.g. "C12", "BL-P001"
+    product_name: str | None = None  # dev_product_name, e.g. "P1S", "X1 Carbon"
+    print_status: str | None = None  # e.g. "RUNNING", "SUCCESS", "IDLE"
+    nozzle_diameter: float | None = None
+
+
+def mqtt_username(uid: str | int) -> str:
+    """Return the cloud broker user name for a user id (``u_<uid>``; an existing prefix kept)."""
+    text = str(uid).strip()
+    return text if text.startswith("u_") else f"u_{text}"
+
+
+def cloud_mqtt_credentials(
+    uid: str | int,
+    token: CloudToken | str,
+    endpoints: CloudEndpoints | Region | str = Region.GLOBAL,
+) -> CloudMqttCredentials:
+    """Return the cloud MQTT broker login for an account: ``u_<uid>`` / the access token."""
+    if not isinstance(endpoints, CloudEndpoints):
+        endpoints = CloudEndpoints.for_region(endpoints)
+    return CloudMqttCredentials(
+        host=endpoints.mqtt_host,
+        port=endpoints.mqtt_port,
+        username=mqtt_username(uid),
+        password=_token_text(token),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# defensive field parsing
+
+
+def _as_str(value: Any) -> str | None:
+    """Return a non-empty string for strings and numbers, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return None
+
+
+def _as_float(value: Any) -> float | None:
+    """Return a float for numbers and numeric strings, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_bool(value: Any) -> bool:
+    """Return a boolean for booleans, numbers and the usual strings; False otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes", "on", "online"}
+    return False
+
+
+def _as_code(value: Any) -> int | None:
+    """Return the service's numeric error code (number or numeric string), else None."""
+    number = _as_float(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _token_text(token: CloudToken | str) -> str:
+    return token.access_token if isinstance(token, CloudToken) else token
+
+
+def parse_printer(device: Any) -> CloudPrinter | None:
+    """Turn one bind-list entry into a `CloudPrinter`; None when it names no serial."""
+    if not isinstance(device, Mapping):
+        return None
+    serial = _as_str(device.get("dev_id"))
+    if serial is None:
+        return None
+    status = _as_str(device.get("print_status"))
+    return CloudPrinter(
+        serial=serial,
+        name=_as_str(device.get("name")) or serial,
+        online=_as_bool(device.get("online")),
+        access_code=_as_str(device.get("dev_access_code")) or "",
+        model_name=_as_str(device.get("dev_model_name")),
+        product_name=_as_str(device.get("dev_product_name")),
+        print_status=status.upper() if status else None,
+        nozzle_diameter=_as_float(device.get("nozzle_diameter")),
+    )
+
+
+def parse_printers(data: Mapping[str, Any]) -> list[CloudPrinter]:
+    """Turn a bind-list answer into printers, skipping entries without a serial."""
+    devices = data.get("devices")
+    if devices is None:
+        return []
+    if not isinstance(devices, list):
+        raise CloudUnexpectedResponse(
+            "the Bambu cloud printer list has an unexpected shape; the service may have changed"
+        )
+    printers: list[CloudPrinter] = []
+    for device in devices:
+        printer = parse_printer(device)
+        if printer is None:
+            _LOGGER.debug("Skipping a bind-list entry without a serial")
+            continue
+        printers.append(printer)
+    return printers
+
+
+def _parse_retry_after(value: str | None, now: float) -> float | None:
+    """Return the delay a Retry-After header asks for (seconds or an HTTP date), else None."""
+    if not value:
+        return None
+    seconds = _as_float(value)
+    if seconds is None:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, IndexError):
+            return None
+    return max(0.0, seconds)
+
+
+def _cookie_expiry(morsel: Morsel[str], now: float) -> float | None:
+    """Return when a cookie expires (Max-Age or Expires), else None."""
+    max_age = _as_float(morsel["max-age"])
+    if max_age is not None:
+        return now + max_age
+    if morsel["expires"]:
+        try:
+            return parsedate_to_datetime(morsel["expires"]).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# the client
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One HTTP answer, read completely and decoded; `data` is None for an empty body."""
+
+    status: int
+    data: dict[str, Any] | None
+    cookies: SimpleCookie
+
+
+class CloudClient:
+    """Talks to the Bambu cloud for one region, through the caller's aiohttp session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        region: Region | str = Region.GLOBAL,
+        endpoints: CloudEndpoints | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Set up the client; `endpoints` (else the region's real ones) says where to go.
+
+        HTTP 429 answers are retried up to `max_retries` times after `backoff * 2**n` seconds
+        (at least what Retry-After asks, capped at `max_backoff`), slept with `sleep`.
+        """
+        self._session = session
+        self.endpoints = endpoints or CloudEndpoints.for_region(region)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_retries = max(0, max_retries)
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._sleep = sleep
+        self._clock = clock
+
+    @property
+    def region(self) -> Region:
+        """Return the region this client talks to."""
+        return self.endpoints.region
+
+    # -- sign-in ------------------------------------------------------------------------------
+
+    async def async_login(self, account: str, password: str) -> LoginResult:
+        """Sign in with email and password: a token, or the next step the service asks for.
+
+        Raises CloudAuthError for a wrong account or password.
+        """
+        answer = await self._request(
+            "POST",
+            self.endpoints.api_base,
+            LOGIN_PATH,
+            body={"account": account, "password": password},
+        )
+        if answer.status in _LOGIN_REJECTED:
+            raise CloudAuthError("the Bambu cloud refused the account or password")
+        data = self._expect_ok(answer, LOGIN_PATH)
+        token = self._token_from(data)
+        if token is not None:
+            return token
+        login_type = _as_str(data.get("loginType"))
+        if login_type == "verifyCode":
+            return NeedsVerifyCode()
+        if login_type == "tfa":
+            tfa_key = _as_str(data.get("tfaKey"))
+            if tfa_key is not None:
+                return NeedsTfa(tfa_key)
+        raise CloudUnexpectedResponse(
+            "the Bambu cloud login answer has neither a token nor a known next step; "
+            "the service may have changed",
+            answer.status,
+        )
+
+    async def async_request_verify_code(self, account: str) -> None:
+        """Ask the service to email a sign-in code to the account.
+
+        Raises CloudAuthError when the service refuses (for example an unknown account).
+        """
+        answer = await self._request(
+            "POST",
+            self.endpoints.api_base,
+            SEND_CODE_PATH,
+            body={"email": account, "type": "codeLogin"},
+        )
+        if answer.status in _LOGIN_REJECTED:
+            raise CloudAuthError("the Bambu cloud refused to send a code to this account")
+        if answer.status != 200:
+            raise self._unexpected_status(answer.status, SEND_CODE_PATH)
+
+    async def async_login_with_code(self, account: str, code: str) -> CloudToken:
+        """Sign in with the emailed code.
+
+        Raises CloudCodeExpired (request a new code) or CloudCodeWrong (let the user retype it).
+        """
+        answer = await self._request(
+            "POST", self.endpoints.api_base, LOGIN_PATH, body={"account": account, "code": code}
+        )
+        if answer.status in _LOGIN_REJECTED:
+            error_code = _as_code((answer.data or {}).get("code"))
+            if error_code == _CODE_EXPIRED:
+                raise CloudCodeExpired("the email code has expired; request a new one")
+            if error_code == _CODE_WRONG:
+                raise CloudCodeWrong("the email code is not correct")
+            raise CloudAuthError("the Bambu cloud refused the sign-in with an email code")
+        data = self._expect_ok(answer, LOGIN_PATH)
+        token = self._token_from(data)
+        if token is None:
+            raise CloudUnexpectedResponse(
+                "the Bambu cloud accepted the email code but sent no token; "
+                "the service may have changed",
+                answer.status,
+            )
+        return token
+
+    async def async_login_with_tfa(self, tfa_key: str, code: str) -> CloudToken:
+        """Finish a two-factor sign-in; the token comes back as the ``token`` cookie.
+
+        Raises CloudTfaWrong when the code (or the sign-in key) is refused.
+        """
+        answer = await self._request(
+            "POST",
+            self.endpoints.tfa_base,
+            TFA_PATH,
+            body={"tfaKey": tfa_key, "tfaCode": code},
+        )
+        if answer.status in _LOGIN_REJECTED:
+            raise CloudTfaWrong("the two-factor code is not correct or has expired")
+        if answer.status != 200:
+            raise self._unexpected_status(answer.status, TFA_PATH)
+        morsel = answer.cookies.get("token")
+        if morsel is not None and morsel.value:
+            value = morsel.value
+            # The caller's session may be shared (Home Assistant's is): keep the token out of
+            # its cookie jar; this client sends it explicitly where needed.
+            self._session.cookie_jar.clear(lambda stored: stored.value == value)
+            return CloudToken(value, _cookie_expiry(morsel, self._clock()))
+        token = self._token_from(answer.data or {})
+        if token is None:
+            raise CloudUnexpectedResponse(
+                "the Bambu cloud accepted the two-factor code but sent no token; "
+                "the service may have changed",
+                answer.status,
+            )
+        return token
+
+    # -- authenticated calls ------------------------------------------------------------------
+
+    async def async_get_uid(self, token: CloudToken | str) -> str:
+        """Return the account's numeric user id (the cloud MQTT user is ``u_<uid>``).
+
+        Raises CloudTokenExpired when the token expired or was revoked.
+        """
+        data = await self._authorized_get(PREFERENCE_PATH, token)
+        uid = _as_str(data.get("uid"))
+        if uid is None:
+            raise CloudUnexpectedResponse(
+                "the Bambu cloud sent no user id; the service may have changed", 200
+            )
+        return uid
+
+    async def async_get_account(self, token: CloudToken | str) -> CloudAccount:
+        """Return the signed-in account (user id, token, endpoints) for a token."""
+        if not isinstance(token, CloudToken):
+            token = CloudToken(token)
+        return CloudAccount(await self.async_get_uid(token), token, self.endpoints)
+
+    async def async_get_printers(self, token: CloudToken | str) -> list[CloudPrinter]:
+        """Return the printers bound to the account, with their access codes.
+
+        Raises CloudTokenExpired when the token expired or was revoked.
+        """
+        return parse_printers(await self._authorized_get(BIND_PATH, token))
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _token_from(self, data: Mapping[str, Any]) -> CloudToken | None:
+        access_token = _as_str(data.get("accessToken"))
+        if access_token is None:
+            return None
+        lifetime = _as_float(data.get("expiresIn"))
+        expires_at = self._clock() + lifetime if lifetime is not None and lifetime > 0 else None
+        return CloudToken(access_token, expires_at)
+
+    @staticmethod
+    def _unexpected_status(status: int, path: str) -> CloudUnexpectedResponse:
+        return CloudUnexpectedResponse(
+            f"the Bambu cloud answered HTTP {status} to {path}; the service may have changed",
+            status,
+        )
+
+    def _expect_ok(self, answer: _Answer, path: str) -> dict[str, Any]:
+        if answer.status != 200:
+            raise self._unexpected_status(answer.status, path)
+        if answer.data is None:
+            raise CloudUnexpectedResponse(
+                f"the Bambu cloud sent an empty answer to {path}; the service may have changed",
+                answer.status,
+            )
+        return answer.data
+
+    async def _authorized_get(self, path: str, token: CloudToken | str) -> dict[str, Any]:
+        answer = await self._request(
+            "GET",
+            self.endpoints.api_base,
+            path,
+            headers={"Authorization": f"Bearer {_token_text(token)}"},
+        )
+        if answer.status == 401:
+            raise CloudTokenExpired("the Bambu cloud token has expired or was revoked")
+        return self._expect_ok(answer, path)
+
+    async def _request(
+        self,
+        method: str,
+        base: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Answer:
+        """Send one request, retrying HTTP 429 with backoff; raise on transport and 5xx."""
+        attempt = 0
+        while True:
+            status, retry_after_header, answer = await self._send(
+                method, base, path, body=body, headers=headers
+            )
+            if answer is not None:
+                return answer
+            retry_after = _parse_retry_after(retry_after_header, self._clock())
+            if attempt >= self._max_retries or (
+                retry_after is not None and retry_after > self._max_backoff
+            ):
+                _LOGGER.debug("%s %s: still rate limited, giving up", method, path)
+                raise CloudRateLimited(retry_after)
+            delay = min(self._max_backoff, self._backoff * 2**attempt)
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            attempt += 1
+            _LOGGER.debug(
+                "%s %s: HTTP %s, retry %d in %.1f s", method, path, status, attempt, delay
+            )
+            await self._sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        base: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[int, str | None, _Answer | None]:
+        """Send once: (status, Retry-After, answer), the answer None when rate limited."""
+        all_headers = dict(_HEADERS)
+        if headers:
+            all_headers.update(headers)
+        try:
+            async with self._session.request(
+                method,
+                f"{base}{path}",
+                json=dict(body) if body is not None else None,
+                headers=all_headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                raw = await response.read()
+                status = response.status
+                content_type = response.content_type
+                challenged = "cf-mitigated" in response.headers
+                retry_after = response.headers.get("Retry-After")
+                cookies = response.cookies
+        except TimeoutError:
+            _LOGGER.debug("%s %s: timed out", method, path)
+            raise CloudTimeout("the Bambu cloud did not answer in time") from None
+        except aiohttp.ClientError as err:
+            _LOGGER.debug("%s %s: %s", method, path, type(err).__name__)
+            raise CloudConnectError(
+                f"cannot reach the Bambu cloud ({type(err).__name__})"
+            ) from None
+        _LOGGER.debug("%s %s: HTTP %s (%s, %d bytes)", method, path, status, content_type, len(raw))
+        if status == 429:
+            return status, retry_after, None
+        if status >= 500 and not challenged:
+            raise CloudConnectError(f"the Bambu cloud is unavailable (HTTP {status})")
+        data = self._decode(raw, content_type, status, challenged)
+        return status, retry_after, _Answer(status, data, cookies)
+
+    @staticmethod
+    def _decode(
+        raw: bytes, content_type: str, status: int, challenged: bool
+    ) -> dict[str, Any] | None:
+        """Return the JSON object in a body (None when empty); raise for anything else."""
+        if not raw.strip() and not challenged:
+            return None
+        data: Any = None
+        if "html" not in content_type and not challenged:
+            try:
+                data = json.loads(raw.decode("utf-8", errors="replace"))
+            except ValueError:
+                data = None
+        if isinstance(data, dict):
+            return data
+        # Never quote the body: it may echo what was sent.
+        if challenged or "html" in content_type:
+            raise CloudUnexpectedResponse(
+                f"the Bambu cloud answered with a web page instead of data (HTTP {status}): "
+                "the service blocked the request (for example a Cloudflare challenge) "
+                "or has changed",
+                status,
+            )
+        raise CloudUnexpectedResponse(
+            f"the Bambu cloud answered with unexpected data (HTTP {status}): "
+            "the service blocked the request or has changed",
+            status,
+        )
