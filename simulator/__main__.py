@@ -1,0 +1,118 @@
+"""Run a farm of simulated printers until interrupted: ``python -m simulator --printers P1S``.
+
+For every printer it prints the host, port, serial, access code and CA file a client needs
+(and writes them as JSON with ``--json-out`` for scripts), then runs until SIGINT or SIGTERM
+and stops every broker it started.
+"""
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .broker import BrokerError
+from .engine import MODELS, normalize_model
+from .farm import PrinterFarm, PrinterSpec
+
+
+def _models(value: str) -> list[str]:
+    try:
+        return [normalize_model(name) for name in value.split(",") if name.strip()]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser (separate so tests and docs can inspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="Run simulated Bambu Lab printers on 127.0.0.1 (MQTT over TLS).",
+    )
+    parser.add_argument(
+        "--printers",
+        type=_models,
+        default=["P1S"],
+        help=f"comma-separated models ({', '.join(MODELS)}); default P1S",
+    )
+    parser.add_argument(
+        "--speedup", type=_positive, default=1.0, help="simulated seconds per real second"
+    )
+    parser.add_argument(
+        "--report-interval",
+        type=_positive,
+        default=1.0,
+        help="seconds between status reports (default 1)",
+    )
+    parser.add_argument("--printing", action="store_true", help="start a print job on each")
+    parser.add_argument(
+        "--access-code", default=None, help="use this access code for every printer"
+    )
+    parser.add_argument(
+        "--camera", action="store_true", help="serve the JPEG camera of P1/A1 printers"
+    )
+    parser.add_argument(
+        "--json-out", type=Path, default=None, help="also write the endpoints to this JSON file"
+    )
+    return parser
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Start the farm, print its endpoints, wait for SIGINT/SIGTERM, stop it."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    specs = [
+        PrinterSpec(model, access_code=args.access_code, printing=args.printing)
+        for model in args.printers
+    ]
+    farm = PrinterFarm(
+        specs, speedup=args.speedup, report_interval=args.report_interval, camera=args.camera
+    )
+    try:
+        await farm.start()
+    except BrokerError as err:
+        print(f"simulator: {err}", file=sys.stderr)
+        return 1
+    try:
+        endpoints = farm.describe()
+        for endpoint in endpoints:
+            camera = endpoint["camera_port"]
+            print(
+                f"{endpoint['model']:<7} serial={endpoint['serial']} host={endpoint['host']} "
+                f"port={endpoint['port']} access_code={endpoint['access_code']} "
+                f"ca={endpoint['ca_path']}" + (f" camera_port={camera}" if camera else ""),
+                flush=True,
+            )
+        if args.json_out is not None:
+            args.json_out.write_text(
+                json.dumps({"printers": endpoints}, indent=2) + "\n", encoding="utf-8"
+            )
+        print("simulator: running; press Ctrl-C to stop", flush=True)
+        await stop.wait()
+    finally:
+        await farm.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    print("simulator: stopped", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the arguments and run the farm."""
+    args = build_parser().parse_args(argv)
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""A throwaway certificate authority, so simulated printers speak TLS like real ones.
+
+Real printers present a certificate whose Common Name is the serial number, without a
+subjectAltName and without an Authority Key Identifier (so it is not X.509-strict). The leaf
+certificates issued here look the same, which lets tests exercise exactly the verification the
+client does against real hardware. For the TLS failure tests, issue the server certificate
+from a *different* :class:`TestCA`, or for a different serial.
+"""
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+__all__ = ["CertPair", "TestCA"]
+
+_VALIDITY = datetime.timedelta(days=365)
+_BACKDATE = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class CertPair:
+    """A PEM certificate and its unencrypted PEM private key, as files."""
+
+    cert_path: Path
+    key_path: Path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.touch(mode=0o600)
+    path.write_bytes(data)
+
+
+class TestCA:
+    """A self-signed CA (EC P-256) writing its files into ``directory``."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, directory: Path, *, name: str = "bambu_printer simulator CA") -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "bambu_printer simulator"),
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+            ]
+        )
+        public_key = self._key.public_key()
+        self.certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(now + 10 * _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
+        self.cert_path = self.directory / "ca.pem"
+        self.cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+        self._issued = 0
+
+    def __repr__(self) -> str:
+        return f"<TestCA {self.name!r} at {self.directory}>"
+
+    def issue(self, common_name: str, *, dns_names: tuple[str, ...] = ()) -> CertPair:
+        """Issue a server certificate like a printer's: CN = ``common_name``, no AKI.
+
+        ``dns_names`` adds a subjectAltName (real printers have none; then only the CN counts).
+        """
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        )
+        if dns_names:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(name) for name in dns_names]),
+                critical=False,
+            )
+        certificate = builder.sign(self._key, hashes.SHA256())
+        self._issued += 1
+        stem = f"server-{self._issued}"
+        pair = CertPair(
+            cert_path=self.directory / f"{stem}.pem", key_path=self.directory / f"{stem}.key"
+        )
+        pair.cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        _write_private(
+            pair.key_path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        return pair

@@ -1,0 +1,425 @@
+"""A simulated printer on the network: its own broker, its own certificate, live reports.
+
+:class:`SimulatedPrinter` wraps a :class:`~simulator.engine.VirtualPrinter` the way real
+hardware does: it runs the MQTT broker clients connect to (a private Mosquitto with TLS and the
+``bblp`` / access-code login), answers requests published on ``device/<serial>/request`` and
+publishes its status on ``device/<serial>/report`` every ``report_interval`` seconds. The
+printer itself talks to its broker through a Unix socket with an internal account, so it keeps
+working when the access code changes. Faults for tests: :meth:`drop_clients`,
+:meth:`restart_broker`, :meth:`send_malformed`, :attr:`reject_control`, :attr:`silent`,
+:meth:`set_access_code`.
+"""
+
+import asyncio
+import json
+import logging
+import secrets
+import shutil
+import ssl
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from custom_components.bambu_printer.printer.errors import BambuError
+from custom_components.bambu_printer.printer.mqtt import MqttConnection, open_mqtt_connection
+from custom_components.bambu_printer.printer.mqtt_codec import Publish
+
+from .broker import Broker
+from .ca import TestCA
+from .engine import MODELS, VirtualPrinter, normalize_model
+
+if TYPE_CHECKING:
+    from .camera_server import CameraServer
+
+__all__ = ["SimulatedPrinter", "make_access_code", "make_serial"]
+
+_LOGGER = logging.getLogger(__name__)
+
+CLIENT_USERNAME = "bblp"
+_DEVICE_USERNAME = "bambu-sim-device"
+_LINK_RETRY = 0.02
+_LINK_TIMEOUT = 10.0
+
+# Serial prefixes as real printers of each model carry them (15 characters in total).
+_SERIAL_PREFIX = {
+    "X1C": "00M",
+    "X1E": "03W",
+    "P1P": "01S",
+    "P1S": "01P",
+    "A1": "039",
+    "A1MINI": "030",
+    "P2S": "22E",
+    "H2D": "094",
+}
+
+# What `send_malformed()` publishes: broken JSON, valid JSON that is not an object, bad UTF-8.
+MALFORMED_PAYLOADS = (b'{"print": {"gcode_state": ', b"[1, 2, 3]", b'"text"', b"\xff\xfe{}")
+
+
+def make_serial(model: str) -> str:
+    """Return a random serial number in the model's real format."""
+    prefix = _SERIAL_PREFIX.get(normalize_model(model), "09X")
+    return prefix + "".join(secrets.choice("0123456789") for _ in range(15 - len(prefix)))
+
+
+def make_access_code() -> str:
+    """Return a random 8-digit LAN access code, like the printer's screen shows."""
+    return "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+class SimulatedPrinter:
+    """One virtual printer reachable over MQTT/TLS on 127.0.0.1.
+
+    ``ca`` is the authority clients should trust (``ca_path``); a new one is made when omitted.
+    For TLS failure tests, ``cert_ca`` signs the server certificate instead (a CA the client
+    does not trust) and ``cert_name`` replaces the serial as its Common Name. ``camera=True``
+    also serves the P1/A1 JPEG camera on its own TLS port (``camera_port``).
+    """
+
+    def __init__(
+        self,
+        model: str = "P1S",
+        *,
+        serial: str | None = None,
+        access_code: str | None = None,
+        speedup: float = 1.0,
+        report_interval: float = 1.0,
+        printing: bool = False,
+        seed: int | None = None,
+        directory: Path | None = None,
+        ca: TestCA | None = None,
+        cert_ca: TestCA | None = None,
+        cert_name: str | None = None,
+        port: int = 0,
+        camera: bool = False,
+    ) -> None:
+        if not report_interval > 0:
+            raise ValueError("report_interval must be positive")
+        self.model = normalize_model(model)
+        self.serial = serial or make_serial(self.model)
+        self.access_code = access_code or make_access_code()
+        self.report_interval = report_interval
+        self.engine = VirtualPrinter(self.serial, self.model, speedup=speedup, seed=seed)
+        self._printing = printing
+        self._own_directory = directory is None
+        self._directory = Path(directory) if directory is not None else None
+        self._ca = ca
+        self._created_ca = False
+        self._cert_ca = cert_ca
+        self._cert_name = cert_name
+        self._port = port
+        self._camera_wanted = camera
+        self._camera: CameraServer | None = None
+        self._device_password = secrets.token_urlsafe(18)
+        self._broker: Broker | None = None
+        self._link: MqttConnection | None = None
+        self._link_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+        self.silent = False
+        self.reports_published = 0
+        self.requests_received = 0
+
+    def __repr__(self) -> str:
+        return f"<SimulatedPrinter {self.model} {self.serial} port={self.port}>"
+
+    # ------------------------------------------------------------------------------ properties
+
+    @property
+    def host(self) -> str:
+        """Return the address clients connect to."""
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """Return the MQTT/TLS port (0 until started)."""
+        return self._broker.port if self._broker is not None else 0
+
+    @property
+    def ca_path(self) -> Path:
+        """Return the PEM file of the CA clients should trust."""
+        if self._ca is None:
+            raise RuntimeError("the printer is not started")
+        return self._ca.cert_path
+
+    @property
+    def ca(self) -> TestCA:
+        """Return the CA clients should trust."""
+        if self._ca is None:
+            raise RuntimeError("the printer is not started")
+        return self._ca
+
+    @property
+    def broker(self) -> Broker:
+        """Return the printer's broker (for tests that look at the process)."""
+        if self._broker is None:
+            raise RuntimeError("the printer is not started")
+        return self._broker
+
+    @property
+    def camera_port(self) -> int | None:
+        """Return the JPEG camera's TLS port, when the camera is served."""
+        return self._camera.port if self._camera is not None else None
+
+    @property
+    def report_topic(self) -> str:
+        """Return the topic reports are published on."""
+        return f"device/{self.serial}/report"
+
+    @property
+    def request_topic(self) -> str:
+        """Return the topic requests are read from."""
+        return f"device/{self.serial}/request"
+
+    @property
+    def reject_control(self) -> bool:
+        """Return whether control commands fail like authorization-control firmware's do."""
+        return self.engine.reject_control
+
+    @reject_control.setter
+    def reject_control(self, value: bool) -> None:
+        self.engine.reject_control = value
+
+    @property
+    def connected(self) -> bool:
+        """Return whether the printer's own link to its broker is up."""
+        return self._link is not None and not self._link.closed
+
+    def describe(self) -> dict[str, Any]:
+        """Return how to reach this printer (for the CLI's output and scripts)."""
+        return {
+            "model": self.model,
+            "serial": self.serial,
+            "host": self.host,
+            "port": self.port,
+            "username": CLIENT_USERNAME,
+            "access_code": self.access_code,
+            "ca_path": str(self.ca_path),
+            "camera_port": self.camera_port,
+        }
+
+    # ------------------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start the broker, connect the printer to it and begin reporting."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        if self._directory is None:
+            self._directory = Path(tempfile.mkdtemp(prefix="bambu-sim-"))
+        directory = self._directory / self.serial
+        directory.mkdir(parents=True, exist_ok=True)
+        if self._ca is None:
+            self._ca = TestCA(directory / "ca")
+            self._created_ca = True
+        signer = self._cert_ca or self._ca
+        pair = signer.issue(self._cert_name or self.serial)
+        self._broker = Broker(
+            directory=directory / "broker",
+            certfile=pair.cert_path,
+            keyfile=pair.key_path,
+            cafile=signer.cert_path,
+            users={CLIENT_USERNAME: self.access_code, _DEVICE_USERNAME: self._device_password},
+            port=self._port,
+        )
+        await self._broker.start()
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._link_loop(), name=f"sim {self.serial} link"))
+        async with asyncio.timeout(_LINK_TIMEOUT):
+            await self._link_ready.wait()
+        if self._printing:
+            self.engine.start_job()
+        self._tasks.append(loop.create_task(self._report_loop(), name=f"sim {self.serial} reports"))
+        if self._camera_wanted and not MODELS[self.model].rtsp:
+            await self._start_camera(pair.cert_path, pair.key_path)
+
+    async def _start_camera(self, certfile: Path, keyfile: Path) -> None:
+        from .camera_server import CameraServer  # noqa: PLC0415  (Pillow only when needed)
+        from .jpeg import JpegRenderer, Overlay  # noqa: PLC0415
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(certfile, keyfile)
+        renderer = JpegRenderer()
+        engine = self.engine
+
+        def frame() -> bytes:
+            return renderer.render(
+                Overlay(
+                    job_name=engine.job_name,
+                    state=engine.gcode_state,
+                    percent=engine.percent,
+                    layer=engine.layer,
+                    total_layers=engine.total_layers,
+                )
+            )
+
+        self._camera = CameraServer(context, self.access_code, frame)
+        await self._camera.start()
+
+    async def stop(self) -> None:
+        """Stop reporting, close the link, stop the broker and remove temporary files."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
+        camera, self._camera = self._camera, None
+        if camera is not None:
+            await camera.stop()
+        if self._broker is not None:
+            await self._broker.stop()
+        if self._own_directory and self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None
+        self._started = False
+
+    # ------------------------------------------------------------------------------ link
+
+    async def _link_loop(self) -> None:
+        """Keep the printer connected to its broker (it reconnects after a broker restart)."""
+        broker = self.broker
+        while True:
+            try:
+                link = await open_mqtt_connection(
+                    host=broker.host,
+                    port=0,
+                    unix_path=str(broker.socket_path),
+                    client_id=f"printer-{self.serial}",
+                    username=_DEVICE_USERNAME,
+                    password=self._device_password,
+                    ssl_context=None,
+                    keepalive=30,
+                    name=f"simulated printer {self.serial}",
+                )
+            except BambuError:
+                await asyncio.sleep(_LINK_RETRY)
+                continue
+            try:
+                link.start(self._on_request)
+                await link.subscribe([(self.request_topic, 1)])
+            except BambuError:
+                await link.close()
+                await asyncio.sleep(_LINK_RETRY)
+                continue
+            except BaseException:
+                await link.close()
+                raise
+            self._link = link
+            self._link_ready.set()
+            try:
+                await link.wait_closed()
+            finally:
+                self._link_ready.clear()
+                self._link = None
+                await link.close()
+
+    def _on_request(self, publish: Publish) -> None:
+        self.requests_received += 1
+        if self.silent:
+            return
+        try:
+            payload = json.loads(publish.payload)
+        except (ValueError, RecursionError):
+            _LOGGER.debug("%s: ignoring a request that is not JSON", self.serial)
+            return
+        for message in self.engine.handle_request(payload):
+            self.publish_report(message)
+
+    def publish_report(self, report: dict[str, Any]) -> bool:
+        """Publish one report now; False when the printer's link is down (it is lost)."""
+        return self.publish_raw(json.dumps(report, separators=(",", ":")).encode())
+
+    def publish_raw(self, payload: bytes) -> bool:
+        """Publish raw bytes on the report topic; False when the link is down."""
+        link = self._link
+        if link is None or link.closed:
+            return False
+        try:
+            link.publish_nowait(self.report_topic, payload)
+        except BambuError:
+            return False
+        self.reports_published += 1
+        return True
+
+    async def _report_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(self.report_interval)
+            now = loop.time()
+            self.engine.advance(max(0.0, now - last))
+            last = now
+            if self.silent:
+                continue
+            report = self.engine.status_report()
+            if report is not None:
+                self.publish_report(report)
+
+    async def wait_connected(self, within: float = _LINK_TIMEOUT) -> None:
+        """Wait until the printer's own link to its broker is up again."""
+        async with asyncio.timeout(within):
+            await self._link_ready.wait()
+
+    # ------------------------------------------------------------------------------ faults
+
+    async def drop_clients(self) -> None:
+        """Disconnect every client (by restarting the broker on the same port)."""
+        await self.restart_broker()
+
+    async def restart_broker(self, downtime: float = 0.0) -> None:
+        """Restart the broker on the same port, like a printer reboot; waits for the link."""
+        await self.stop_broker()
+        if downtime > 0:
+            await asyncio.sleep(downtime)
+        await self.start_broker()
+
+    def send_malformed(self) -> int:
+        """Publish broken JSON, JSON that is not an object and invalid UTF-8; return how many."""
+        return sum(self.publish_raw(payload) for payload in MALFORMED_PAYLOADS)
+
+    async def set_access_code(self, code: str) -> None:
+        """Change the LAN access code; clients logging in with the old one are refused.
+
+        Clients already connected stay connected until they reconnect.
+        """
+        self.access_code = code
+        await self.broker.set_password(CLIENT_USERNAME, code)
+        if self._camera is not None:
+            self._camera.set_access_code(code)
+
+    async def stop_broker(self) -> None:
+        """Stop the broker and leave it stopped (the printer is off the network)."""
+        await self.broker.stop()
+        link = self._link
+        if link is not None:
+            async with asyncio.timeout(_LINK_TIMEOUT):
+                await link.wait_closed()
+        self._link_ready.clear()
+
+    async def start_broker(self) -> None:
+        """Start a stopped broker again on the same port."""
+        await self.broker.start()
+        await self.wait_connected()

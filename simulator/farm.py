@@ -1,0 +1,137 @@
+"""Several simulated printers at once, sharing one test CA, for the demo and multi-printer tests."""
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from .ca import TestCA
+from .device import SimulatedPrinter
+
+__all__ = ["PrinterFarm", "PrinterSpec"]
+
+
+@dataclass(frozen=True)
+class PrinterSpec:
+    """One printer of a farm: its model and, optionally, fixed identity and a running job."""
+
+    model: str
+    serial: str | None = None
+    access_code: str | None = None
+    printing: bool = False
+
+
+class PrinterFarm:
+    """Start N :class:`SimulatedPrinter` s together; every one trusts the same CA file.
+
+    Use as ``async with PrinterFarm(["X1C", "P1S"], speedup=20) as farm:``; ``farm.ca_path``
+    is the one CA file a client needs, ``farm.printers`` the running printers.
+    """
+
+    def __init__(
+        self,
+        specs: Iterable[PrinterSpec | str],
+        *,
+        speedup: float = 1.0,
+        report_interval: float = 1.0,
+        printing: bool = False,
+        camera: bool = False,
+        directory: Path | None = None,
+    ) -> None:
+        self.specs = [
+            spec if isinstance(spec, PrinterSpec) else PrinterSpec(spec, printing=printing)
+            for spec in specs
+        ]
+        if not self.specs:
+            raise ValueError("a farm needs at least one printer")
+        self.speedup = speedup
+        self.report_interval = report_interval
+        self.camera = camera
+        self._directory = directory
+        self._own_directory = directory is None
+        self._ca: TestCA | None = None
+        self.printers: list[SimulatedPrinter] = []
+
+    def __iter__(self) -> Iterator[SimulatedPrinter]:
+        return iter(self.printers)
+
+    def __len__(self) -> int:
+        return len(self.printers)
+
+    def __getitem__(self, index: int) -> SimulatedPrinter:
+        return self.printers[index]
+
+    @property
+    def ca_path(self) -> Path:
+        """Return the CA file every printer's certificate chains to."""
+        if self._ca is None:
+            raise RuntimeError("the farm is not started")
+        return self._ca.cert_path
+
+    def by_serial(self, serial: str) -> SimulatedPrinter:
+        """Return the printer with this serial (KeyError if none)."""
+        for printer in self.printers:
+            if printer.serial == serial:
+                return printer
+        raise KeyError(serial)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Return every printer's endpoint (host, port, serial, access code, CA path)."""
+        return [printer.describe() for printer in self.printers]
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start every printer concurrently; if one fails, the others are stopped again."""
+        if self.printers:
+            return
+        if self._directory is None:
+            self._directory = Path(tempfile.mkdtemp(prefix="bambu-farm-"))
+        self._ca = TestCA(self._directory / "ca")
+        self.printers = [
+            SimulatedPrinter(
+                spec.model,
+                serial=spec.serial,
+                access_code=spec.access_code,
+                speedup=self.speedup,
+                report_interval=self.report_interval,
+                printing=spec.printing,
+                directory=self._directory,
+                ca=self._ca,
+                camera=self.camera,
+            )
+            for spec in self.specs
+        ]
+        serials = [printer.serial for printer in self.printers]
+        if len(set(serials)) != len(serials):
+            self.printers = []
+            raise ValueError("every printer of a farm needs its own serial")
+        try:
+            async with asyncio.TaskGroup() as group:
+                for printer in self.printers:
+                    group.create_task(printer.start())
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop every printer and remove the farm's temporary files; idempotent."""
+        printers, self.printers = self.printers, []
+        await asyncio.gather(*(printer.stop() for printer in printers), return_exceptions=True)
+        if self._own_directory and self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None
