@@ -55,7 +55,8 @@ _STAGE_SECONDS: Final[Mapping[int, float]] = {
     STAGE_CALIBRATING_EXTRUSION: 40.0,
 }
 _PREPARE_SECONDS: Final = 8.0  # file download / preparation (`gcode_file_prepare_percent`)
-_MAX_STEP: Final = 5.0  # longest integration step (chamber/bed coupling stays smooth)
+_MAX_STEP: Final = 5.0  # longest integration step while a job runs (keeps couplings smooth)
+_MAX_IDLE_STEP: Final = 60.0  # longest step otherwise (only exponential cooling happens)
 _PREHEAT_NOZZLE: Final = (
     140.0  # nozzle temperature while levelling/cleaning, as the start G-code does
 )
@@ -232,13 +233,25 @@ def _noise(seed: int, channel: int, slot: int) -> float:
     return (_mix(seed, channel, slot) % 20001) / 10000.0 - 1.0
 
 
+def _int(value: Any, default: int) -> int:
+    """Parse an integer sent as a string ("230"), falling back to `default`."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
 def _copy(value: Any) -> Any:
     """Deep-copy JSON-like data (much faster than copy.deepcopy for dicts, lists and scalars)."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) not in _CONTAINERS else _copy(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) not in _CONTAINERS else _copy(v) for v in value]
     return value
+
+
+_CONTAINERS: Final = (dict, list)
 
 
 def _is_id_list(value: list[Any]) -> bool:
@@ -455,7 +468,7 @@ class VirtualPrinter:
     @property
     def job_name(self) -> str:
         """Current or last job's `subtask_name`."""
-        return str(self._print.get("subtask_name", ""))
+        return str(self._sync().get("subtask_name", ""))
 
     @property
     def elapsed(self) -> float:
@@ -489,6 +502,14 @@ class VirtualPrinter:
     def set_lan_liveview(self, enabled: bool) -> None:
         """Switch H2D "LAN liveview" on or off (other RTSPS models always stream)."""
         self._lan_liveview = bool(enabled)
+
+    def set_hms(self, entries: list[tuple[int, int]]) -> None:
+        """Replace the health-management messages (`hms[]`) with (attr, code) pairs."""
+        self._print["hms"] = [{"attr": int(attr), "code": int(code)} for attr, code in entries]
+
+    def set_print_error(self, code: int) -> None:
+        """Set `print_error` (0 = none; e.g. 0x0300_400C "the task was canceled")."""
+        self._print["print_error"] = int(code)
 
     def light_mode(self, node: str = "chamber_light") -> str | None:
         """Return the mode ("on", "off", "flashing") of a light node, None if absent."""
@@ -573,8 +594,12 @@ class VirtualPrinter:
         if layers < 1 or not minutes > 0:
             raise ValueError("a job needs at least one layer and a positive duration")
         tray_id, filament = self._pick_tray(tray)
-        nozzle_max = int(filament.get("nozzle_temp_max", "230") or 230)
         material = str(filament.get("tray_type", "PLA"))
+        nozzle_max = _int(filament.get("nozzle_temp_max"), 230)
+        nozzle_default = {"PLA": 220, "PETG": 250, "ABS": 260}.get(material, nozzle_max - 10)
+        nozzle_default = max(
+            _int(filament.get("nozzle_temp_min"), 0), min(nozzle_max, nozzle_default)
+        )
         bed_default = {"PLA": 55.0, "PETG": 70.0, "ABS": 90.0}.get(material, 60.0)
         stages = tuple(
             s
@@ -586,7 +611,7 @@ class VirtualPrinter:
             layers=int(layers),
             print_seconds=float(minutes) * 60.0,
             bed_target=float(bed_default if bed_temp is None else bed_temp),
-            nozzle_target=float(max(nozzle_max - 10, 180) if nozzle_temp is None else nozzle_temp),
+            nozzle_target=float(nozzle_default if nozzle_temp is None else nozzle_temp),
             tray=tray_id,
             stages=stages,
             start_epoch=int(self.now),
@@ -626,12 +651,13 @@ class VirtualPrinter:
     # --- time --------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
         """Move simulated time forward by `seconds * speedup` and run the job meanwhile."""
-        if math.isnan(seconds) or seconds < 0:
-            raise ValueError("seconds must be a non-negative number")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("seconds must be a finite, non-negative number")
         remaining = seconds * self.speedup
         while remaining > 1e-9:
             self._update_phase()
-            step = min(remaining, _MAX_STEP, self._time_to_event())
+            limit = _MAX_STEP if self._state in _ACTIVE_STATES else _MAX_IDLE_STEP
+            step = min(remaining, limit, self._time_to_event())
             self._integrate(step)
             self._t += step
             remaining -= step
