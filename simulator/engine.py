@@ -7,6 +7,14 @@ templates derived from real printer captures (`simulator/templates/*.json`, from
 ha-bambulab test data), so field names, nesting and value types (strings where the printer sends
 strings) match what a real printer of the same family publishes.
 
+A job runs the way the printers report it: `PREPARE` while the file is prepared
+(`gcode_file_prepare_percent` 0..100), then `RUNNING` through the start G-code's calibration
+stages (`stg_cur` 2 heatbed preheating, 13 homing, 4 changing filament, 14 cleaning nozzle,
+1 auto bed levelling, 3 vibration compensation, 7 heating hotend, 8 calibrating extrusion; the
+heating stages end when the temperature is reached), then `RUNNING` with `stg_cur` 0 while the
+layers print, then `FINISH` with the heaters off.  A user pause is `PAUSE` / `stg_cur` 16; a stop
+leaves `FAILED` with the progress frozen, as on the real printers (see the P1P capture).
+
 The network layer (`simulator/device.py`) wraps one `VirtualPrinter` in a broker and publishes
 what `status_report()` returns once a second and what `handle_request()` returns for each request.
 """
@@ -23,7 +31,21 @@ from typing import Any, Final
 
 type JsonDict = dict[str, Any]
 
-__all__ = ["MODELS", "ModelSpec", "VirtualPrinter", "normalize_model"]
+__all__ = [
+    "FAILED",
+    "FINISH",
+    "IDLE",
+    "MODELS",
+    "PAUSE",
+    "PREPARE",
+    "REJECT_ERR_CODE",
+    "REJECT_REASON",
+    "RUNNING",
+    "ModelSpec",
+    "VirtualPrinter",
+    "merge_report",
+    "normalize_model",
+]
 
 # --- printer states and stage codes (`gcode_state`, `stg_cur`) -------------------------------
 IDLE: Final = "IDLE"
@@ -207,13 +229,10 @@ _FILAMENTS: Final = (
     ("PETG", "PETG HF", "GFG02", 230, 260, 65, 70),
     ("ABS", "ABS", "GFB00", 240, 270, 80, 90),
 )
-_COLORS: Final = (
-    "000000FF", "FFFFFFFF", "D32941FF", "489FDFFF", "FFF144FF", "0ACC38FF", "FF6A13FF",
-    "AE835BFF", "7D6556FF", "ADB1B2FF",
-)  # fmt: skip
-_JOB_NAMES: Final = (
-    "Benchy", "Cable clip", "Garden Hose Healer", "Fidget Collection", "Filament spool holder",
-    "Phone stand", "Calibration cube", "Headphone hook",
+_COLORS: Final = (  # (tray_color, the colour letter of Bambu's tray_id_name)
+    ("000000FF", "K"), ("FFFFFFFF", "W"), ("D32941FF", "R"), ("489FDFFF", "B"),
+    ("FFF144FF", "Y"), ("0ACC38FF", "G"), ("FF6A13FF", "A"), ("AE835BFF", "N"),
+    ("7D6556FF", "N"), ("ADB1B2FF", "D"),
 )  # fmt: skip
 
 
@@ -821,7 +840,7 @@ class VirtualPrinter:
         rfid: bool,
     ) -> JsonDict:
         material, brand, idx, nozzle_min, nozzle_max, drying, _bed = kind
-        color = rng.choice(_COLORS)
+        color, letter = rng.choice(_COLORS)
         tray: JsonDict = _copy(proto)
         tray.update(
             id=str(slot),
@@ -837,7 +856,7 @@ class VirtualPrinter:
         if "drying_temp" in tray:
             tray["drying_temp"] = str(drying)
         if rfid:
-            tray["tray_id_name"] = f"{idx[2:]}-{color[0]}{slot}"
+            tray["tray_id_name"] = f"{idx[2:]}-{letter}{slot}"
             tray["tag_uid"] = f"{rng.getrandbits(32):08X}00000100"
             tray["tray_uuid"] = f"{rng.getrandbits(128):032X}"
             tray["tray_weight"] = "1000"
@@ -1175,20 +1194,20 @@ class VirtualPrinter:
 
     def _cmd_pause(self, body: Mapping[str, Any]) -> str | None:
         if self._state not in (PREPARE, RUNNING):
-            return f"cannot pause: printer is {self._state.lower()}"
+            return f"cannot pause: gcode_state is {self._state}"
         self._resume_state = self._state
         self._state = PAUSE
         return None
 
     def _cmd_resume(self, body: Mapping[str, Any]) -> str | None:
         if self._state != PAUSE:
-            return f"cannot resume: printer is {self._state.lower()}"
+            return f"cannot resume: gcode_state is {self._state}"
         self._state = self._resume_state
         return None
 
     def _cmd_stop(self, body: Mapping[str, Any]) -> str | None:
         if self._state not in _ACTIVE_STATES:
-            return f"cannot stop: printer is {self._state.lower()}"
+            return f"cannot stop: gcode_state is {self._state}"
         self._finish(FAILED)
         return None
 
@@ -1200,7 +1219,7 @@ class VirtualPrinter:
         if level not in _SPEED_MAGNITUDE:
             return f"invalid speed level: {body.get('param')!r}"
         if self._state not in _ACTIVE_STATES:
-            return f"cannot change speed: printer is {self._state.lower()}"
+            return f"cannot change speed: gcode_state is {self._state}"
         self._speed_level = level
         return None
 
@@ -1235,7 +1254,7 @@ class VirtualPrinter:
 
     def _cmd_project_file(self, body: Mapping[str, Any]) -> str | None:
         if self._state in _ACTIVE_STATES:
-            return f"cannot start a job: printer is {self._state.lower()}"
+            return f"cannot start a job: gcode_state is {self._state}"
         name = body.get("subtask_name")
         if not isinstance(name, str) or not name:
             url = str(body.get("url", "") or body.get("param", ""))

@@ -475,7 +475,7 @@ def test_pause_resume_stop() -> None:
     assert reply_body(failed) == {
         "command": "pause",
         "sequence_id": "7",
-        "reason": "cannot pause: printer is idle",
+        "reason": "cannot pause: gcode_state is IDLE",
         "result": "failed",
     }
     vp.start_job(minutes=30)
@@ -568,7 +568,7 @@ def test_print_speed() -> None:
         assert reply_body(reply)["result"] == "failed"
     idle = VirtualPrinter("S", "P1S")
     (reply,) = idle.handle_request({"print": {"command": "print_speed", "param": "3"}})
-    assert reply_body(reply)["reason"] == "cannot change speed: printer is idle"
+    assert reply_body(reply)["reason"] == "cannot change speed: gcode_state is IDLE"
 
 
 def test_gcode_line_sets_targets_and_fans() -> None:
