@@ -10,6 +10,8 @@ CONF_SERIAL: Final = "serial"
 CONF_ACCESS_CODE: Final = "access_code"
 CONF_CONNECTION: Final = "connection"
 CONF_MODEL: Final = "model"
+CONF_CAMERA_PORT: Final = "camera_port"
+SECTION_ADVANCED: Final = "advanced"
 
 CONNECTION_LOCAL: Final = "local"
 CONNECTION_CLOUD: Final = "cloud"
@@ -28,6 +30,9 @@ COMMAND_TIMEOUT: Final = 10.0
 # Environment variable naming a PEM file to trust instead of Bambu's CA bundle. It exists for
 # the simulator (demo, tests), whose printers cannot hold certificates signed by Bambu Lab.
 ENV_CA_FILE: Final = "BAMBU_PRINTER_CA_FILE"
+
+# Entities that act on the printer; read-only mode creates none of them.
+CONTROL_KEYS: Final = frozenset({"pause", "resume", "stop", "chamber_light"})
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,

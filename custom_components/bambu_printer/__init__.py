@@ -1,0 +1,78 @@
+"""The Bambu Lab Printer integration: live status and control of Bambu Lab 3D printers."""
+
+from __future__ import annotations
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import entity_registry as er
+
+from .connection import async_local_settings
+from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
+from .coordinator import BambuCoordinator
+from .data import BambuConfigEntry, BambuRuntimeData
+from .printer.commands import CommandFactory
+from .printer.errors import AuthError, ConnectError, TlsError
+from .printer.mqtt import PrinterClient
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> bool:
+    """Connect to the printer, wait for its full state, then create the entities."""
+    settings = await async_local_settings(hass, entry.data)
+    client = PrinterClient(settings)
+    try:
+        await client.async_start(timeout=VALIDATE_TIMEOUT)
+    except AuthError as err:
+        await client.async_stop()
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except TlsError as err:
+        await client.async_stop()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="tls_failed",
+            translation_placeholders={"serial": settings.serial},
+        ) from err
+    except ConnectError as err:
+        await client.async_stop()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"host": settings.host},
+        ) from err
+
+    coordinator = BambuCoordinator(hass, entry, client, CommandFactory())
+    coordinator.async_attach()
+    entry.async_on_unload(client.async_stop)
+    entry.async_on_unload(coordinator.async_detach)
+
+    async def _async_stop_on_shutdown(_event: Event) -> None:
+        await client.async_stop()
+
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop_on_shutdown)
+    )
+    entry.runtime_data = BambuRuntimeData(coordinator=coordinator)
+
+    if coordinator.read_only:
+        _async_remove_control_entities(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+def _async_remove_control_entities(hass: HomeAssistant, entry: BambuConfigEntry) -> None:
+    """Forget the control entities of a printer switched to read-only mode.
+
+    Otherwise they would linger as "unavailable" on dashboards and in automations.
+    """
+    registry = er.async_get(hass)
+    control_ids = {f"{entry.unique_id}_{key}" for key in CONTROL_KEYS}
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.unique_id in control_ids:
+            registry.async_remove(entity.entity_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> bool:
+    """Remove the entities; the unload callbacks then close the connection."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,61 @@
+"""The chamber light."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.light import LightEntity
+from homeassistant.components.light.const import ColorMode
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import BambuCoordinator
+from .data import BambuConfigEntry
+from .entity import BambuEntity
+
+PARALLEL_UPDATES = 1
+
+CHAMBER_LIGHT = "chamber_light"
+
+
+class ChamberLight(BambuEntity, LightEntity):
+    """The printer's chamber light; its state comes from the printer's own reports."""
+
+    _attr_translation_key = "chamber_light"
+    _attr_color_mode = ColorMode.ONOFF
+
+    def __init__(self, coordinator: BambuCoordinator) -> None:
+        super().__init__(coordinator, CHAMBER_LIGHT)
+        self._attr_supported_color_modes = {ColorMode.ONOFF}
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return whether the printer reports the light on."""
+        mode = self.coordinator.data.lights.get(CHAMBER_LIGHT)
+        return None if mode is None else mode != "off"
+
+    def _shown_values(self) -> tuple[Any, ...]:
+        return (self.available, self.is_on)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Switch the light on."""
+        await self._async_set(on=True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Switch the light off."""
+        await self._async_set(on=False)
+
+    async def _async_set(self, *, on: bool) -> None:
+        coordinator = self.coordinator
+        await coordinator.async_send(coordinator.commands.ledctrl(CHAMBER_LIGHT, on))
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: BambuConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the chamber light when the printer has one and control is allowed."""
+    coordinator = entry.runtime_data.coordinator
+    if not coordinator.read_only and CHAMBER_LIGHT in coordinator.data.lights:
+        async_add_entities([ChamberLight(coordinator)])

@@ -1,0 +1,551 @@
+"""Sensors: job, temperatures, fans, network, errors, firmware, AMS units and their trays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfTemperature,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .coordinator import BambuCoordinator
+from .data import BambuConfigEntry
+from .entity import (
+    BambuEntity,
+    EntityFactory,
+    async_add_entities_as_found,
+    external_spool_number,
+    tray_label,
+)
+from .printer.models import PrinterModel
+from .printer.state import (
+    SPEED_PROFILES,
+    STAGE_OPTIONS,
+    AmsUnit,
+    GcodeState,
+    PrinterState,
+    Tray,
+)
+
+# Push updates: entities never poll, so no update is ever throttled.
+PARALLEL_UPDATES = 0
+
+# Printers without an auxiliary part-cooling fan or a chamber exhaust fan.
+_NO_AUX_FAN = frozenset({PrinterModel.P1P, PrinterModel.A1, PrinterModel.A1_MINI})
+_NO_CHAMBER_FAN = frozenset({PrinterModel.P1P, PrinterModel.A1, PrinterModel.A1_MINI})
+_NOZZLE_SIDES = ("right", "left")  # H2D extruder ids 0 and 1
+HMS_WIKI = "https://wiki.bambulab.com/en/x1/troubleshooting/hmscode/{code}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BambuSensorDescription(SensorEntityDescription):
+    """A printer-level sensor: how to read it and whether this printer has it."""
+
+    value_fn: Callable[[PrinterState], StateType | datetime]
+    attr_fn: Callable[[PrinterState], Mapping[str, Any] | None] = lambda _: None
+    exists_fn: Callable[[BambuCoordinator], bool] = lambda _: True
+
+
+@dataclass(frozen=True, kw_only=True)
+class AmsSensorDescription(SensorEntityDescription):
+    """A sensor of one AMS unit."""
+
+    value_fn: Callable[[AmsUnit], StateType]
+    exists_fn: Callable[[AmsUnit], bool] = lambda _: True
+
+
+@dataclass(frozen=True, kw_only=True)
+class TraySensorDescription(SensorEntityDescription):
+    """A sensor of one filament tray (AMS slot or external spool)."""
+
+    value_fn: Callable[[Tray], StateType]
+    attr_fn: Callable[[Tray], Mapping[str, Any] | None] = lambda _: None
+
+
+def _has_field(*keys: str) -> Callable[[BambuCoordinator], bool]:
+    """Exist when the printer reports any of these `print` fields."""
+    return lambda coordinator: any(key in coordinator.data.print_data for key in keys)
+
+
+def _hms_attributes(state: PrinterState) -> dict[str, Any]:
+    return {
+        "codes": [
+            {
+                "code": message.full_code,
+                "severity": message.severity,
+                "module": message.module,
+                "url": HMS_WIKI.format(code=message.full_code),
+            }
+            for message in state.hms
+        ]
+    }
+
+
+def _print_error(state: PrinterState) -> str:
+    error = state.print_error
+    return error.formatted if error is not None and error.active else "none"
+
+
+def _active_tray(state: PrinterState) -> str | None:
+    tray = state.active_tray
+    if tray is None:
+        return "none"
+    if tray.ams_id is None:
+        number = external_spool_number(state, tray)
+        return "External spool" if number is None else f"External spool {number}"
+    label = tray_label(tray)
+    return f"AMS {label['ams']} tray {label['tray']}"
+
+
+def _active_tray_attributes(state: PrinterState) -> dict[str, Any] | None:
+    tray = state.active_tray
+    if tray is None:
+        return None
+    return {"type": tray.type, "color": tray.color, "name": tray.sub_brand}
+
+
+def _gcode_state(state: PrinterState) -> str | None:
+    job_state = state.job.state
+    return job_state.value if job_state is not None else None
+
+
+def _nozzle(index: int, target: bool) -> Callable[[PrinterState], float | None]:
+    def value(state: PrinterState) -> float | None:
+        nozzles = state.temperatures.nozzles
+        if index >= len(nozzles):
+            return None
+        return nozzles[index].target if target else nozzles[index].current
+
+    return value
+
+
+def _temperature(
+    key: str,
+    value_fn: Callable[[PrinterState], float | None],
+    exists_fn: Callable[[BambuCoordinator], bool] = lambda _: True,
+) -> BambuSensorDescription:
+    return BambuSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+        exists_fn=exists_fn,
+    )
+
+
+def _fan(
+    key: str,
+    value_fn: Callable[[PrinterState], int | None],
+    exists_fn: Callable[[BambuCoordinator], bool],
+    *,
+    diagnostic: bool = False,
+) -> BambuSensorDescription:
+    return BambuSensorDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC if diagnostic else None,
+        entity_registry_enabled_default=not diagnostic,
+        value_fn=value_fn,
+        exists_fn=exists_fn,
+    )
+
+
+def _has_nozzle(index: int) -> Callable[[BambuCoordinator], bool]:
+    return lambda coordinator: len(coordinator.data.temperatures.nozzles) > index
+
+
+PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
+    BambuSensorDescription(
+        key="print_status",
+        translation_key="print_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in GcodeState],
+        value_fn=_gcode_state,
+    ),
+    BambuSensorDescription(
+        key="current_stage",
+        translation_key="current_stage",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(STAGE_OPTIONS),
+        value_fn=lambda state: state.job.stage,
+    ),
+    BambuSensorDescription(
+        key="progress",
+        translation_key="progress",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda state: state.job.percent,
+    ),
+    BambuSensorDescription(
+        key="remaining_time",
+        translation_key="remaining_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda state: state.job.remaining_minutes,
+    ),
+    BambuSensorDescription(
+        key="end_time",
+        translation_key="end_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda state: state.job.end_time,
+    ),
+    BambuSensorDescription(
+        key="start_time",
+        translation_key="start_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda state: state.job.start_time,
+        exists_fn=_has_field("gcode_start_time"),
+    ),
+    BambuSensorDescription(
+        key="current_layer",
+        translation_key="current_layer",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda state: state.job.layer,
+    ),
+    BambuSensorDescription(
+        key="total_layers",
+        translation_key="total_layers",
+        value_fn=lambda state: state.job.total_layers,
+    ),
+    BambuSensorDescription(
+        key="job_name",
+        translation_key="job_name",
+        value_fn=lambda state: state.job.name,
+    ),
+    _temperature("nozzle_temperature", lambda state: state.temperatures.nozzle),
+    _temperature("nozzle_target_temperature", lambda state: state.temperatures.nozzle_target),
+    *(
+        _temperature(f"{side}_nozzle{kind}", _nozzle(index, target=target), _has_nozzle(index))
+        for index, side in enumerate(_NOZZLE_SIDES)
+        for kind, target in (("_temperature", False), ("_target_temperature", True))
+    ),
+    _temperature("bed_temperature", lambda state: state.temperatures.bed),
+    _temperature("bed_target_temperature", lambda state: state.temperatures.bed_target),
+    _temperature(
+        "chamber_temperature",
+        lambda state: state.temperatures.chamber,
+        lambda coordinator: coordinator.model.chamber_sensor,
+    ),
+    _fan(
+        "part_cooling_fan",
+        lambda state: state.fans.part_cooling,
+        _has_field("cooling_fan_speed"),
+    ),
+    _fan(
+        "aux_fan",
+        lambda state: state.fans.aux,
+        lambda coordinator: (
+            coordinator.model not in _NO_AUX_FAN and "big_fan1_speed" in coordinator.data.print_data
+        ),
+    ),
+    _fan(
+        "chamber_fan",
+        lambda state: state.fans.chamber,
+        lambda coordinator: (
+            coordinator.model not in _NO_CHAMBER_FAN
+            and "big_fan2_speed" in coordinator.data.print_data
+        ),
+    ),
+    _fan(
+        "heatbreak_fan",
+        lambda state: state.fans.heatbreak,
+        _has_field("heatbreak_fan_speed"),
+        diagnostic=True,
+    ),
+    BambuSensorDescription(
+        key="speed_profile",
+        translation_key="speed_profile",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(SPEED_PROFILES.values()),
+        value_fn=lambda state: state.speed.profile,
+    ),
+    BambuSensorDescription(
+        key="wifi_signal",
+        translation_key="wifi_signal",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda state: state.wifi_dbm,
+        exists_fn=_has_field("wifi_signal"),
+    ),
+    BambuSensorDescription(
+        key="print_error",
+        translation_key="print_error",
+        value_fn=_print_error,
+        exists_fn=_has_field("print_error"),
+    ),
+    BambuSensorDescription(
+        key="hms_errors",
+        translation_key="hms_errors",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda state: len(state.hms),
+        attr_fn=_hms_attributes,
+    ),
+    BambuSensorDescription(
+        key="firmware_version",
+        translation_key="firmware_version",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda state: state.firmware.version,
+    ),
+    BambuSensorDescription(
+        key="active_tray",
+        translation_key="active_tray",
+        value_fn=_active_tray,
+        attr_fn=_active_tray_attributes,
+        exists_fn=lambda coordinator: bool(
+            coordinator.data.ams or coordinator.data.external_spools
+        ),
+    ),
+)
+
+AMS_SENSORS: tuple[AmsSensorDescription, ...] = (
+    AmsSensorDescription(
+        key="humidity_level",
+        translation_key="ams_humidity_level",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda unit: unit.humidity_level,
+        exists_fn=lambda unit: unit.humidity_level is not None,
+    ),
+    AmsSensorDescription(
+        key="humidity",
+        translation_key="ams_humidity",
+        device_class=SensorDeviceClass.HUMIDITY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda unit: unit.humidity_percent,
+        exists_fn=lambda unit: unit.humidity_percent is not None,
+    ),
+    AmsSensorDescription(
+        key="temperature",
+        translation_key="ams_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda unit: unit.temperature,
+        # AMS lite units report 0.0: they have no sensor.
+        exists_fn=lambda unit: bool(unit.temperature),
+    ),
+)
+
+
+def _filament_attributes(tray: Tray) -> dict[str, Any]:
+    return {
+        "name": tray.sub_brand,
+        "filament_id": tray.filament_id,
+        "color": tray.color,
+        "nozzle_temp_min": tray.nozzle_temp_min,
+        "nozzle_temp_max": tray.nozzle_temp_max,
+        "active": tray.active,
+        "empty": tray.empty,
+    }
+
+
+TRAY_SENSORS: tuple[TraySensorDescription, ...] = (
+    TraySensorDescription(
+        key="filament",
+        translation_key="filament",
+        value_fn=lambda tray: "empty" if tray.empty else tray.type,
+        attr_fn=_filament_attributes,
+    ),
+    TraySensorDescription(
+        key="color",
+        translation_key="color",
+        value_fn=lambda tray: None if tray.empty else tray.color,
+    ),
+    TraySensorDescription(
+        key="remaining",
+        translation_key="remaining",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda tray: None if tray.empty else tray.remain,
+    ),
+)
+
+
+class BambuSensor(BambuEntity, SensorEntity):
+    """A printer-level sensor."""
+
+    entity_description: BambuSensorDescription
+
+    def __init__(self, coordinator: BambuCoordinator, description: BambuSensorDescription) -> None:
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value read from the merged printer state."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return details that belong with the value (e.g. the HMS codes)."""
+        return self.entity_description.attr_fn(self.coordinator.data)
+
+    def _shown_values(self) -> tuple[Any, ...]:
+        state = self.coordinator.data
+        description = self.entity_description
+        return (self.available, description.value_fn(state), description.attr_fn(state))
+
+
+def _find_unit(state: PrinterState, ams_id: int) -> AmsUnit | None:
+    return next((unit for unit in state.ams if unit.id == ams_id), None)
+
+
+class AmsSensor(BambuEntity, SensorEntity):
+    """A sensor of one AMS unit; unavailable while the unit is detached."""
+
+    entity_description: AmsSensorDescription
+
+    def __init__(
+        self, coordinator: BambuCoordinator, description: AmsSensorDescription, unit: AmsUnit
+    ) -> None:
+        super().__init__(coordinator, f"ams_{unit.id}_{description.key}")
+        self.entity_description = description
+        self._ams_id = unit.id
+        self._attr_translation_placeholders = {"ams": str(unit.id + 1)}
+
+    def _unit(self) -> AmsUnit | None:
+        return _find_unit(self.coordinator.data, self._ams_id)
+
+    @property
+    def available(self) -> bool:
+        """Available while connected and the unit is still reported."""
+        return super().available and self._unit() is not None
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the unit's reading."""
+        unit = self._unit()
+        return self.entity_description.value_fn(unit) if unit is not None else None
+
+    def _shown_values(self) -> tuple[Any, ...]:
+        return (self.available, self.native_value)
+
+
+class TraySensor(BambuEntity, SensorEntity):
+    """A sensor of one filament tray or external spool."""
+
+    entity_description: TraySensorDescription
+
+    def __init__(
+        self,
+        coordinator: BambuCoordinator,
+        description: TraySensorDescription,
+        tray: Tray,
+    ) -> None:
+        if tray.ams_id is None:
+            key = f"external_{tray.tray_id}_{description.key}"
+            number = external_spool_number(coordinator.data, tray)
+            if number is None:
+                translation_key = f"external_{description.key}"
+                placeholders: dict[str, str] = {}
+            else:
+                translation_key = f"external_numbered_{description.key}"
+                placeholders = {"spool": str(number)}
+        else:
+            key = f"ams_{tray.ams_id}_tray_{tray.tray_id}_{description.key}"
+            translation_key = f"tray_{description.key}"
+            placeholders = tray_label(tray)
+        super().__init__(coordinator, key)
+        self.entity_description = description
+        self._attr_translation_key = translation_key
+        self._attr_translation_placeholders = placeholders
+        self._ams_id = tray.ams_id
+        self._tray_id = tray.tray_id
+
+    def _tray(self) -> Tray | None:
+        state = self.coordinator.data
+        if self._ams_id is None:
+            trays: Iterable[Tray] = state.external_spools
+        else:
+            unit = _find_unit(state, self._ams_id)
+            trays = unit.trays if unit is not None else ()
+        return next((tray for tray in trays if tray.tray_id == self._tray_id), None)
+
+    @property
+    def available(self) -> bool:
+        """Available while connected and the tray is still reported."""
+        return super().available and self._tray() is not None
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the tray's reading."""
+        tray = self._tray()
+        return self.entity_description.value_fn(tray) if tray is not None else None
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return the filament's details."""
+        tray = self._tray()
+        return self.entity_description.attr_fn(tray) if tray is not None else None
+
+    def _shown_values(self) -> tuple[Any, ...]:
+        return (self.available, self.native_value, self.extra_state_attributes)
+
+
+def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFactory]]:
+    state = coordinator.data
+    for description in PRINTER_SENSORS:
+        if description.exists_fn(coordinator):
+            yield description.key, partial(BambuSensor, coordinator, description)
+    for unit in state.ams:
+        for ams_description in AMS_SENSORS:
+            if ams_description.exists_fn(unit):
+                yield (
+                    f"ams_{unit.id}_{ams_description.key}",
+                    partial(AmsSensor, coordinator, ams_description, unit),
+                )
+    for tray in (*(t for unit in state.ams for t in unit.trays), *state.external_spools):
+        for tray_description in TRAY_SENSORS:
+            yield (
+                f"{tray.ams_id}_{tray.tray_id}_{tray_description.key}",
+                partial(TraySensor, coordinator, tray_description, tray),
+            )
+
+
+def _shape(state: PrinterState) -> object:
+    """Summarise what decides which sensors exist: reported fields, AMS units and trays."""
+    return (
+        len(state.print_data),
+        len(state.versions),
+        tuple((unit.id, len(unit.trays)) for unit in state.ams),
+        len(state.external_spools),
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: BambuConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the sensors this printer has, and more when it reports new hardware."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities_as_found(
+        coordinator, async_add_entities, lambda: _candidates(coordinator), _shape
+    )

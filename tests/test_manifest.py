@@ -1,0 +1,71 @@
+"""The integration is a well-formed custom integration that Home Assistant can load."""
+
+import json
+import logging
+import pkgutil
+import sys
+from pathlib import Path
+
+import pytest
+from homeassistant import block_async_io
+from homeassistant.core import HomeAssistant
+from homeassistant.loader import async_get_integration
+
+from custom_components.bambu_printer.const import DOMAIN
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent / "custom_components" / DOMAIN
+
+
+async def test_manifest_loads_through_loader(hass: HomeAssistant) -> None:
+    """Home Assistant's loader finds the integration and reads what HACS and HA rely on."""
+    integration = await async_get_integration(hass, DOMAIN)
+
+    assert integration.is_built_in is False
+    assert integration.name == "Bambu Lab Printer"
+    assert integration.config_flow is True
+    assert integration.iot_class == "local_push"
+    assert integration.version is not None
+    assert (
+        str(integration.version)
+        == json.loads((PACKAGE_DIR / "manifest.json").read_text(encoding="utf-8"))["version"]
+    )
+    assert integration.documentation
+    assert integration.issue_tracker
+    component = await integration.async_get_component()
+    assert component.__name__ == f"custom_components.{DOMAIN}"
+
+
+def test_hacs_metadata_matches_manifest() -> None:
+    """hacs.json names the integration and the oldest Home Assistant we support."""
+    root = PACKAGE_DIR.parent.parent
+    hacs = json.loads((root / "hacs.json").read_text(encoding="utf-8"))
+    manifest = json.loads((PACKAGE_DIR / "manifest.json").read_text(encoding="utf-8"))
+    assert hacs["name"] == manifest["name"]
+    assert hacs["homeassistant"] == "2026.2.0"
+    assert (PACKAGE_DIR / "brand" / "icon.png").is_file()
+
+
+@pytest.mark.usefixtures("disable_block_async_io")
+async def test_modules_import_without_blocking_io(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Importing any module of the package inside the event loop does no blocking I/O."""
+    block_async_io.enable()
+    package = f"custom_components.{DOMAIN}"
+    names = [package] + [
+        info.name for info in pkgutil.walk_packages([str(PACKAGE_DIR)], prefix=f"{package}.")
+    ]
+    saved = {
+        name: mod for name, mod in sys.modules.items() if name.startswith("custom_components.")
+    }
+    for name in saved:
+        del sys.modules[name]
+    try:
+        with caplog.at_level(logging.WARNING):
+            for name in names:
+                # __import__ itself is not policed, so only our modules' own code is.
+                __import__(name)
+    finally:
+        sys.modules.update(saved)
+    assert "Detected blocking call" not in caplog.text
+    assert len(names) > 5
