@@ -15,6 +15,9 @@ from .printer.mqtt import ConnectionSettings
 from .printer.tls import async_get_ssl_context
 
 _LOGGER = logging.getLogger(__name__)
+
+# Seconds between MQTT pings; a printer silent for three of these is reconnected.
+KEEPALIVE = 30
 _WARNED_CA_OVERRIDE = False
 
 
@@ -48,4 +51,5 @@ async def async_local_settings(hass: HomeAssistant, data: Mapping[str, Any]) -> 
         serial=data[CONF_SERIAL],
         password=data[CONF_ACCESS_CODE],
         ssl_context=await async_printer_ssl_context(hass),
+        keepalive=KEEPALIVE,
     )

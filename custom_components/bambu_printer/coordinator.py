@@ -12,17 +12,17 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from .const import COMMAND_TIMEOUT, CONF_MODEL, DOMAIN, OPTION_READ_ONLY
 from .printer.errors import CommandRejected, CommandTimeout, NotConnected
 from .printer.models import PrinterModel, identify_from_product_name
+from .printer.state import PrinterState
 
 if TYPE_CHECKING:
     from .data import BambuConfigEntry
     from .printer.commands import Command, CommandFactory, Reply
     from .printer.mqtt import PrinterClient
-    from .printer.state import PrinterState
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class BambuCoordinator(DataUpdateCoordinator["PrinterState"]):
+class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
     """Hands each merged printer report to the entities; never polls."""
 
     config_entry: BambuConfigEntry

@@ -63,9 +63,19 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
         self._shown = self._shown_values()
 
 
+_AMS_HT_FIRST_ID = 128
+
+
+def ams_label(ams_id: int) -> str:
+    """Return the AMS unit's name as Bambu Studio shows it: A-D, and HT-A... for AMS HT."""
+    if ams_id >= _AMS_HT_FIRST_ID:
+        return f"HT-{chr(ord('A') + ams_id - _AMS_HT_FIRST_ID)}"
+    return chr(ord("A") + ams_id)
+
+
 def tray_label(tray: Tray) -> dict[str, str]:
-    """Return the 1-based numbers users see on the AMS for a tray's entity name."""
-    return {"ams": str((tray.ams_id or 0) + 1), "tray": str(tray.tray_id + 1)}
+    """Return the unit letter and 1-based slot users see on the AMS ("A" and "1" for A1)."""
+    return {"ams": ams_label(tray.ams_id or 0), "tray": str(tray.tray_id + 1)}
 
 
 def external_spool_number(state: PrinterState, tray: Tray) -> int | None:

@@ -30,11 +30,12 @@ from .data import BambuConfigEntry
 from .entity import (
     BambuEntity,
     EntityFactory,
+    ams_label,
     async_add_entities_as_found,
     external_spool_number,
     tray_label,
 )
-from .printer.models import PrinterModel
+from .printer.models import AmsKind, PrinterModel
 from .printer.state import (
     SPEED_PROFILES,
     STAGE_OPTIONS,
@@ -173,7 +174,8 @@ def _fan(
 
 
 def _has_nozzle(index: int) -> Callable[[BambuCoordinator], bool]:
-    return lambda coordinator: len(coordinator.data.temperatures.nozzles) > index
+    """Exist on dual-nozzle printers; single-nozzle ones show only the nozzle sensors."""
+    return lambda coordinator: len(coordinator.data.temperatures.nozzles) > max(index, 1)
 
 
 PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
@@ -329,7 +331,10 @@ AMS_SENSORS: tuple[AmsSensorDescription, ...] = (
         translation_key="ams_humidity_level",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda unit: unit.humidity_level,
-        exists_fn=lambda unit: unit.humidity_level is not None,
+        # The AMS lite has no humidity sensor, though it reports a level.
+        exists_fn=lambda unit: (
+            unit.humidity_level is not None and unit.kind is not AmsKind.AMS_LITE
+        ),
     ),
     AmsSensorDescription(
         key="humidity",
@@ -428,7 +433,7 @@ class AmsSensor(BambuEntity, SensorEntity):
         super().__init__(coordinator, f"ams_{unit.id}_{description.key}")
         self.entity_description = description
         self._ams_id = unit.id
-        self._attr_translation_placeholders = {"ams": str(unit.id + 1)}
+        self._attr_translation_placeholders = {"ams": ams_label(unit.id)}
 
     def _unit(self) -> AmsUnit | None:
         return _find_unit(self.coordinator.data, self._ams_id)

@@ -76,23 +76,23 @@ class CloudAuthError(CloudError, AuthError):
     """The service refused the account or password."""
 
 
-class CloudCodeExpired(CloudError):  # noqa: N818 - named for what happened
+class CloudCodeExpired(CloudError):
     """The email verification code has expired; the user needs a new one."""
 
 
-class CloudCodeWrong(CloudError):  # noqa: N818 - named for what happened
+class CloudCodeWrong(CloudError):
     """The email verification code is not the one the service sent."""
 
 
-class CloudTfaWrong(CloudError):  # noqa: N818 - named for what happened
+class CloudTfaWrong(CloudError):
     """The two-factor code (or its sign-in key) was refused."""
 
 
-class CloudTokenExpired(CloudError, AuthError):  # noqa: N818 - named for what happened
+class CloudTokenExpired(CloudError, AuthError):
     """The access token expired or was revoked; a new sign-in (reauth) is needed."""
 
 
-class CloudRateLimited(CloudError):  # noqa: N818 - named for what happened
+class CloudRateLimited(CloudError):
     """The service kept answering HTTP 429 after the retries; try again later."""
 
     def __init__(self, retry_after: float | None) -> None:
@@ -103,7 +103,7 @@ class CloudRateLimited(CloudError):  # noqa: N818 - named for what happened
         self.retry_after = retry_after
 
 
-class CloudUnexpectedResponse(CloudError):  # noqa: N818 - named for what happened
+class CloudUnexpectedResponse(CloudError):
     """The service answered something this client does not understand (HTML, changed API)."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
@@ -115,7 +115,7 @@ class CloudConnectError(CloudError, ConnectError):
     """The service cannot be reached (DNS, refused, TLS, dropped connection, 5xx)."""
 
 
-class CloudTimeout(CloudConnectError, ConnectTimeout):  # noqa: N818 - named for what happened
+class CloudTimeout(CloudConnectError, ConnectTimeout):
     """The service did not answer in time."""
 
 
