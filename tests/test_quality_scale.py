@@ -1,0 +1,31 @@
+"""quality_scale.yaml names every Integration Quality Scale rule with a valid status."""
+
+from pathlib import Path
+from typing import Any
+
+import homeassistant.components
+import yaml
+
+OURS = Path(__file__).resolve().parent.parent / "custom_components/bambu_printer/quality_scale.yaml"
+STATUSES = {"done", "todo", "exempt"}
+
+
+def _rules(path: Path) -> dict[str, Any]:
+    rules: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+    return rules
+
+
+def test_every_rule_is_listed_with_a_status() -> None:
+    """The rule set is the one Home Assistant core's integrations list (hassfest's set)."""
+    core_dir = Path(homeassistant.components.__path__[0])
+    known: set[str] = set()
+    for path in core_dir.glob("*/quality_scale.yaml"):
+        known.update(_rules(path))
+    ours = _rules(OURS)
+    assert set(ours) == known
+    for rule, value in ours.items():
+        status = value["status"] if isinstance(value, dict) else value
+        assert status in STATUSES, rule
+        if status != "done":
+            assert isinstance(value, dict), f"{rule}: say why it is {status}"
+            assert value.get("comment"), f"{rule}: say why it is {status}"
