@@ -10,11 +10,11 @@ from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer import config_flow
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
+    CONF_CAMERA_PORT,
     CONF_CONNECTION,
     CONF_MODEL,
     CONF_SERIAL,
@@ -135,9 +135,7 @@ async def test_local_flow_unexpected_error(
 ) -> None:
     """A bug while validating is logged and shown as unknown, never as a crash."""
     flow_id = await start_local_flow(hass)
-    with patch.object(
-        config_flow.PrinterClient, "async_connect", side_effect=RuntimeError("boom")
-    ):
+    with patch.object(config_flow.PrinterClient, "async_connect", side_effect=RuntimeError("boom")):
         result = await hass.config_entries.flow.async_configure(flow_id, local_input(printer))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unknown"}
@@ -155,9 +153,7 @@ async def test_local_flow_already_configured(
     assert result["reason"] == "already_configured"
 
 
-async def test_reauth_with_new_access_code(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
+async def test_reauth_with_new_access_code(hass: HomeAssistant, printer: SimulatedPrinter) -> None:
     """Reauth asks only for the code, rejects a wrong one and reloads with the right one."""
     entry = await setup_entry(hass, make_entry(printer))
     await printer.set_access_code("newcode1")
@@ -184,9 +180,7 @@ async def test_reauth_with_new_access_code(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_reconfigure_changes_address(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
+async def test_reconfigure_changes_address(hass: HomeAssistant, printer: SimulatedPrinter) -> None:
     """Reconfigure keeps the serial, validates the new address and reloads."""
     entry = await setup_entry(hass, make_entry(printer))
 
@@ -211,6 +205,50 @@ async def test_reconfigure_changes_address(
     assert entry.data[CONF_PORT] == printer.port
     assert entry.data[CONF_ACCESS_CODE] == "newcode2"
     assert entry.state is ConfigEntryState.LOADED
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_local_flow_stores_camera_port(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """A camera port typed into the advanced section is kept (as an int) in the entry."""
+    flow_id = await start_local_flow(hass)
+    user_input = local_input(printer)
+    user_input[SECTION_ADVANCED][CONF_CAMERA_PORT] = 16000.0  # number selectors give floats
+    result = await hass.config_entries.flow.async_configure(flow_id, user_input)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_CAMERA_PORT] == 16000
+    assert isinstance(result["data"][CONF_CAMERA_PORT], int)
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_reconfigure_sets_and_clears_camera_port(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """Reconfigure suggests the stored camera port; clearing it returns to the model default."""
+    entry = await setup_entry(hass, make_entry(printer))
+    user_input = local_input(printer)
+    del user_input[CONF_SERIAL]
+
+    result = await entry.start_reconfigure_flow(hass)
+    user_input[SECTION_ADVANCED][CONF_CAMERA_PORT] = 7000
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_CAMERA_PORT] == 7000
+
+    result = await entry.start_reconfigure_flow(hass)
+    advanced = {str(k): v for k, v in result["data_schema"].schema.items()}[SECTION_ADVANCED]
+    camera_key = next(k for k in advanced.schema.schema if str(k) == CONF_CAMERA_PORT)
+    assert camera_key.description == {"suggested_value": 7000}
+    # An emptied optional field is simply absent from what the frontend sends.
+    del user_input[SECTION_ADVANCED][CONF_CAMERA_PORT]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert CONF_CAMERA_PORT not in entry.data
+    assert entry.data[CONF_ACCESS_CODE] == printer.access_code
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -21,6 +21,7 @@ from homeassistant.helpers import selector
 from .connection import async_local_settings
 from .const import (
     CONF_ACCESS_CODE,
+    CONF_CAMERA_PORT,
     CONF_CONNECTION,
     CONF_MODEL,
     CONF_SERIAL,
@@ -65,6 +66,11 @@ def _local_schema(defaults: Mapping[str, Any], *, with_serial: bool = True) -> v
                 vol.Schema(
                     {
                         vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, MQTT_PORT)): _PORT,
+                        # No default: the camera platform picks the model's port (6000 or 322).
+                        vol.Optional(
+                            CONF_CAMERA_PORT,
+                            description={"suggested_value": defaults.get(CONF_CAMERA_PORT)},
+                        ): _PORT,
                     }
                 ),
                 {"collapsed": True},
@@ -79,6 +85,10 @@ def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
     data.update(user_input.get(SECTION_ADVANCED, {}))
     data[CONF_HOST] = str(data[CONF_HOST]).strip()
     data[CONF_PORT] = int(data.get(CONF_PORT, MQTT_PORT))
+    if data.get(CONF_CAMERA_PORT) is not None:
+        data[CONF_CAMERA_PORT] = int(data[CONF_CAMERA_PORT])
+    else:
+        data.pop(CONF_CAMERA_PORT, None)
     if CONF_SERIAL in data:
         data[CONF_SERIAL] = str(data[CONF_SERIAL]).strip().upper()
     data[CONF_ACCESS_CODE] = str(data[CONF_ACCESS_CODE]).strip()
@@ -192,14 +202,12 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             defaults = data
             error, _model = await _async_try(self.hass, data)
             if error is None:
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_HOST: data[CONF_HOST],
-                        CONF_PORT: data[CONF_PORT],
-                        CONF_ACCESS_CODE: data[CONF_ACCESS_CODE],
-                    },
-                )
+                # A cleared camera port goes back to the model's default.
+                new_data = {k: v for k, v in entry.data.items() if k != CONF_CAMERA_PORT}
+                for key in (CONF_HOST, CONF_PORT, CONF_ACCESS_CODE, CONF_CAMERA_PORT):
+                    if key in data:
+                        new_data[key] = data[key]
+                return self.async_update_reload_and_abort(entry, data=new_data)
             errors["base"] = error
         return self.async_show_form(
             step_id="reconfigure",
