@@ -1,0 +1,223 @@
+"""Printer models and what each one can do.
+
+Home Assistant entities decide which sensors and controls to create from these capabilities
+(and from which fields a printer actually reports), so an unknown or future model still works
+as a generic printer.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any
+
+
+class CameraKind(StrEnum):
+    """How the chamber camera is reached."""
+
+    RTSPS = "rtsps"  # rtsps://<ip>:322/streaming/live/1
+    JPEG = "jpeg"  # JPEG frames over TLS on port 6000
+    NONE = "none"
+
+
+class AmsKind(StrEnum):
+    """Filament systems a printer accepts."""
+
+    AMS = "ams"
+    AMS_LITE = "ams_lite"
+    AMS_2_PRO = "ams_2_pro"
+    AMS_HT = "ams_ht"
+
+
+_CLASSIC_AMS = frozenset({AmsKind.AMS})
+_AMS_LITE = frozenset({AmsKind.AMS_LITE})
+# The X1 capture shows AMS 2 Pro and AMS HT units on an X1 Carbon next to classic AMS units.
+_AMS_2 = frozenset({AmsKind.AMS, AmsKind.AMS_2_PRO, AmsKind.AMS_HT})
+_AMS_2_ONLY = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})
+_ANY_AMS = frozenset(AmsKind)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """What a model can do; the value of each `PrinterModel` member."""
+
+    key: str  # short name, also the simulator's model name
+    product_name: str  # as the cloud's dev_product_name says it
+    camera: CameraKind
+    chamber_sensor: bool
+    ams_kinds: frozenset[AmsKind]
+    dual_nozzle: bool = False
+
+
+class PrinterModel(Enum):
+    """Known printer models with their capabilities (PROTOCOL.md section 5)."""
+
+    _value_: ModelSpec
+
+    X1C = ModelSpec("X1C", "X1 Carbon", CameraKind.RTSPS, True, _AMS_2)
+    X1E = ModelSpec("X1E", "X1E", CameraKind.RTSPS, True, _AMS_2)
+    P1P = ModelSpec("P1P", "P1P", CameraKind.JPEG, False, _CLASSIC_AMS)
+    P1S = ModelSpec("P1S", "P1S", CameraKind.JPEG, False, _CLASSIC_AMS)
+    A1 = ModelSpec("A1", "A1", CameraKind.JPEG, False, _AMS_LITE)
+    A1_MINI = ModelSpec("A1MINI", "A1 mini", CameraKind.JPEG, False, _AMS_LITE)
+    P2S = ModelSpec("P2S", "P2S", CameraKind.RTSPS, False, _AMS_2_ONLY)
+    H2D = ModelSpec("H2D", "H2D", CameraKind.RTSPS, True, _AMS_2_ONLY, dual_nozzle=True)
+    H2S = ModelSpec("H2S", "H2S", CameraKind.RTSPS, True, _AMS_2_ONLY)
+    # A printer we do not know: no camera assumed, entities decide by field presence.
+    UNKNOWN = ModelSpec("UNKNOWN", "Bambu Lab printer", CameraKind.NONE, False, _ANY_AMS)
+
+    @property
+    def key(self) -> str:
+        """Short model name ("X1C", "A1MINI", ...)."""
+        return self._value_.key
+
+    @property
+    def product_name(self) -> str:
+        """Human-readable product name ("X1 Carbon", "A1 mini", ...)."""
+        return self._value_.product_name
+
+    @property
+    def camera(self) -> CameraKind:
+        """How the camera is reached."""
+        return self._value_.camera
+
+    @property
+    def chamber_sensor(self) -> bool:
+        """Whether `chamber_temper` is a real measurement."""
+        return self._value_.chamber_sensor
+
+    @property
+    def ams_kinds(self) -> frozenset[AmsKind]:
+        """Filament systems the model accepts."""
+        return self._value_.ams_kinds
+
+    @property
+    def dual_nozzle(self) -> bool:
+        """Whether the printer has two extruders (H2D)."""
+        return self._value_.dual_nozzle
+
+
+# Normalised product names ("Bambu Lab X1-Carbon" -> "x1carbon") to models. Cloud
+# `dev_product_name` and get_version `product_name` both end up here.
+_BY_NAME: dict[str, PrinterModel] = {
+    "x1carbon": PrinterModel.X1C,
+    "x1c": PrinterModel.X1C,
+    "x1": PrinterModel.X1C,  # the original X1: same capabilities as the X1 Carbon
+    "x1e": PrinterModel.X1E,
+    "p1p": PrinterModel.P1P,
+    "p1s": PrinterModel.P1S,
+    "a1": PrinterModel.A1,
+    "a1mini": PrinterModel.A1_MINI,
+    "p2s": PrinterModel.P2S,
+    "h2d": PrinterModel.H2D,
+    "h2dpro": PrinterModel.H2D,
+    "h2s": PrinterModel.H2S,
+}
+
+# Internal project codes: get_version `project_name` on older firmware (PROTOCOL.md) and the
+# cloud's `dev_model_name`. The first four are documented in PROTOCOL.md; the others are the
+# codes community clients use and only matter when no product name is available.
+_BY_CODE: dict[str, PrinterModel] = {
+    "C11": PrinterModel.P1P,
+    "C12": PrinterModel.P1S,
+    "N1": PrinterModel.A1_MINI,
+    "N2S": PrinterModel.A1,
+    "C13": PrinterModel.X1E,
+    "BL-P001": PrinterModel.X1C,
+    "BL-P002": PrinterModel.X1C,
+    "O1D": PrinterModel.H2D,
+    "O1S": PrinterModel.H2S,
+    "N7": PrinterModel.P2S,
+}
+
+_NAME_NOISE = re.compile(r"[\s_\-]+")
+_MAX_NAME = 200
+
+
+def _normalise(name: str) -> str:
+    text = _NAME_NOISE.sub("", name.strip().lower())
+    return text.removeprefix("bambulab")
+
+
+def identify_from_product_name(name: Any) -> PrinterModel:
+    """Recognise a model from a product name such as "Bambu Lab P1S" or the cloud's "X1 Carbon".
+
+    Model codes ("C12", "N2S") are accepted too. Anything else gives `PrinterModel.UNKNOWN`.
+    """
+    if not isinstance(name, str) or not name or len(name) > _MAX_NAME:
+        return PrinterModel.UNKNOWN
+    model = _BY_NAME.get(_normalise(name))
+    if model is not None:
+        return model
+    return _BY_CODE.get(name.strip().upper(), PrinterModel.UNKNOWN)
+
+
+def _module_list(
+    modules: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | Any,
+) -> list[Mapping[str, Any]]:
+    if isinstance(modules, Mapping):
+        # A whole get_version reply, or name -> module as PrinterState.versions.
+        modules = modules["module"] if isinstance(modules.get("module"), list) else modules.values()
+    if isinstance(modules, str | bytes) or not isinstance(modules, Iterable):
+        return []
+    return [module for module in modules if isinstance(module, Mapping)]
+
+
+def _text(module: Mapping[str, Any], key: str) -> str:
+    value = module.get(key)
+    return value.strip() if isinstance(value, str) and len(value) <= _MAX_NAME else ""
+
+
+def identify_from_version(
+    modules: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | Any,
+) -> PrinterModel:
+    """Recognise a model from a get_version reply's `module[]` list.
+
+    Accepts the list itself, a name -> module mapping, or the whole `info` object. The `ota`
+    module's `product_name` wins (H2D and X1 Carbon both carry an `ap` module with hw AP05);
+    then project codes (esp32 `C11`/`C12`/`N1`/`N2S`), then hardware revisions of older
+    firmware (rv1126 AP05 = X1 Carbon, ap AP02 = X1E). Unknown printers give `UNKNOWN`.
+    """
+    items = _module_list(modules)
+    by_name = {_text(module, "name"): module for module in items}
+
+    ota = by_name.get("ota")
+    if ota is not None:
+        model = identify_from_product_name(_text(ota, "product_name"))
+        if model is not PrinterModel.UNKNOWN:
+            return model
+    for module in items:  # a printer product name on another module
+        product = _text(module, "product_name")
+        if product.lower().startswith("bambu lab"):
+            model = identify_from_product_name(product)
+            if model is not PrinterModel.UNKNOWN:
+                return model
+    for name in ("ota", "esp32", "mc", "th"):
+        coded = by_name.get(name)
+        if coded is not None:
+            model = _BY_CODE.get(_text(coded, "project_name").upper(), PrinterModel.UNKNOWN)
+            if model is not PrinterModel.UNKNOWN:
+                return model
+    rv1126 = by_name.get("rv1126")
+    if rv1126 is not None and _text(rv1126, "hw_ver").upper() == "AP05":
+        return PrinterModel.X1C
+    ap = by_name.get("ap")
+    if ap is not None and _text(ap, "hw_ver").upper() == "AP02":
+        return PrinterModel.X1E
+    return PrinterModel.UNKNOWN
+
+
+def ams_kind_from_module(name: Any) -> AmsKind | None:
+    """Tell the AMS kind from a get_version module name: "ams/0", "ams_f1/0", "n3f/2", "n3s/128"."""
+    if not isinstance(name, str):
+        return None
+    prefix = name.partition("/")[0]
+    return _AMS_PREFIXES.get(prefix)
+
+
+_AMS_PREFIXES: dict[str, AmsKind] = {
+    "ams": AmsKind.AMS,
+    "ams_f1": AmsKind.AMS_LITE,
+    "n3f": AmsKind.AMS_2_PRO,
+    "n3s": AmsKind.AMS_HT,
+}

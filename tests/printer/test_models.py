@@ -1,0 +1,159 @@
+"""Model recognition from get_version replies and cloud product names."""
+
+from typing import Any
+
+import pytest
+
+from custom_components.bambu_printer.printer.models import (
+    AmsKind,
+    CameraKind,
+    PrinterModel,
+    ams_kind_from_module,
+    identify_from_product_name,
+    identify_from_version,
+)
+from tests.captures import CAPTURE_NAMES, version_report
+
+# Read out of each capture's get_version reply by hand.
+EXPECTED_MODELS = {
+    "P1P": PrinterModel.P1P,  # old firmware: ota/esp32 project_name C11, no product_name
+    "MOCK-A1": PrinterModel.A1,  # project_name N2S (and an esp32 with hw AP05!)
+    "MOCK-X1CMULTIAMS": PrinterModel.X1C,  # "Bambu Lab X1-Carbon", ap module hw AP05
+    "MOCK-H2D": PrinterModel.H2D,  # "Bambu Lab H2D", also an ap module with hw AP05
+    "MOCK-P1PNOAMS": PrinterModel.P1P,  # "Bambu Lab P1P"
+}
+
+
+def modules_of(name: str) -> list[dict[str, Any]]:
+    modules: list[dict[str, Any]] = version_report(name)["info"]["module"]
+    return modules
+
+
+def test_every_capture_is_covered() -> None:
+    assert set(EXPECTED_MODELS) == set(CAPTURE_NAMES)
+
+
+@pytest.mark.parametrize("name", CAPTURE_NAMES)
+def test_identify_from_capture(name: str) -> None:
+    assert identify_from_version(modules_of(name)) is EXPECTED_MODELS[name]
+
+
+@pytest.mark.parametrize("name", CAPTURE_NAMES)
+def test_identify_accepts_reply_and_mapping(name: str) -> None:
+    info = version_report(name)["info"]
+    by_name = {module["name"]: module for module in info["module"]}
+    assert identify_from_version(info) is EXPECTED_MODELS[name]
+    assert identify_from_version(by_name) is EXPECTED_MODELS[name]
+
+
+def test_product_name_beats_hardware_revision() -> None:
+    # The H2D carries an `ap` module with hw AP05, as old X1 Carbon firmware did.
+    modules = modules_of("MOCK-H2D")
+    assert any(m["name"] == "ap" and m["hw_ver"] == "AP05" for m in modules)
+    assert identify_from_version(modules) is PrinterModel.H2D
+    # Without a product name an `ap` AP05 alone identifies nothing.
+    for module in modules:
+        module["product_name"] = ""
+    assert identify_from_version(modules) is PrinterModel.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("modules", "expected"),
+    [
+        ([{"name": "esp32", "project_name": "C11", "hw_ver": "AP04"}], PrinterModel.P1P),
+        ([{"name": "esp32", "project_name": "C12", "hw_ver": "AP04"}], PrinterModel.P1S),
+        ([{"name": "esp32", "project_name": "N1", "hw_ver": "AP05"}], PrinterModel.A1_MINI),
+        ([{"name": "esp32", "project_name": "N2S", "hw_ver": "AP05"}], PrinterModel.A1),
+        ([{"name": "rv1126", "hw_ver": "AP05", "sw_ver": "00.00.19.15"}], PrinterModel.X1C),
+        ([{"name": "ap", "hw_ver": "AP02", "sw_ver": "00.00.32.14"}], PrinterModel.X1E),
+        ([{"name": "ota", "product_name": "Bambu Lab A1 mini"}], PrinterModel.A1_MINI),
+        ([{"name": "ota", "product_name": "Bambu Lab P1S"}], PrinterModel.P1S),
+        ([{"name": "ota", "product_name": "Bambu Lab X1E"}], PrinterModel.X1E),
+        ([{"name": "ota", "product_name": "Bambu Lab P2S"}], PrinterModel.P2S),
+        ([{"name": "ota", "product_name": "Bambu Lab H2S"}], PrinterModel.H2S),
+        # A printer product name on another module than ota.
+        ([{"name": "mc", "product_name": "Bambu Lab P1S"}], PrinterModel.P1S),
+        ([{"name": "ota", "product_name": "Bambu Lab Z9"}], PrinterModel.UNKNOWN),
+        ([{"name": "ams/0", "product_name": "AMS (1)"}], PrinterModel.UNKNOWN),
+        ([], PrinterModel.UNKNOWN),
+    ],
+)
+def test_identify_older_firmware(modules: list[dict[str, Any]], expected: PrinterModel) -> None:
+    assert identify_from_version(modules) is expected
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [None, 5, "ota", b"ota", [None, 3, "x"], {"module": "x"}, [{"name": 5, "product_name": 7}]],
+)
+def test_identify_from_junk_is_unknown(junk: Any) -> None:
+    assert identify_from_version(junk) is PrinterModel.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("X1 Carbon", PrinterModel.X1C),
+        ("Bambu Lab X1-Carbon", PrinterModel.X1C),
+        ("X1C", PrinterModel.X1C),
+        ("X1E", PrinterModel.X1E),
+        ("P1P", PrinterModel.P1P),
+        ("P1S", PrinterModel.P1S),
+        ("A1", PrinterModel.A1),
+        ("A1 mini", PrinterModel.A1_MINI),
+        ("A1 Mini", PrinterModel.A1_MINI),
+        ("P2S", PrinterModel.P2S),
+        ("H2D", PrinterModel.H2D),
+        ("H2S", PrinterModel.H2S),
+        ("  Bambu Lab   H2D ", PrinterModel.H2D),
+        ("C12", PrinterModel.P1S),  # model codes work too (cloud dev_model_name)
+        ("N2S", PrinterModel.A1),
+        ("BL-P001", PrinterModel.X1C),
+        ("Ender 3", PrinterModel.UNKNOWN),
+        ("", PrinterModel.UNKNOWN),
+        ("x" * 1000, PrinterModel.UNKNOWN),
+        (None, PrinterModel.UNKNOWN),
+        (42, PrinterModel.UNKNOWN),
+    ],
+)
+def test_identify_from_product_name(name: Any, expected: PrinterModel) -> None:
+    assert identify_from_product_name(name) is expected
+
+
+def test_capability_table() -> None:
+    """PROTOCOL.md section 5."""
+    rtsps = {PrinterModel.X1C, PrinterModel.X1E, PrinterModel.P2S, PrinterModel.H2D}
+    jpeg = {PrinterModel.P1P, PrinterModel.P1S, PrinterModel.A1, PrinterModel.A1_MINI}
+    assert {m for m in PrinterModel if m.camera is CameraKind.RTSPS} == rtsps | {PrinterModel.H2S}
+    assert {m for m in PrinterModel if m.camera is CameraKind.JPEG} == jpeg
+    assert PrinterModel.UNKNOWN.camera is CameraKind.NONE
+    chamber = {m for m in PrinterModel if m.chamber_sensor}
+    assert chamber == {PrinterModel.X1C, PrinterModel.X1E, PrinterModel.H2D, PrinterModel.H2S}
+    assert PrinterModel.A1.ams_kinds == frozenset({AmsKind.AMS_LITE})
+    assert PrinterModel.A1_MINI.ams_kinds == frozenset({AmsKind.AMS_LITE})
+    assert PrinterModel.P1S.ams_kinds == frozenset({AmsKind.AMS})
+    assert AmsKind.AMS_HT in PrinterModel.H2D.ams_kinds
+    assert AmsKind.AMS_2_PRO in PrinterModel.P2S.ams_kinds
+    # The X1 capture has AMS 2 Pro and AMS HT units next to classic AMS units.
+    assert {AmsKind.AMS, AmsKind.AMS_2_PRO, AmsKind.AMS_HT} <= PrinterModel.X1C.ams_kinds
+    assert PrinterModel.H2D.dual_nozzle
+    assert not PrinterModel.X1C.dual_nozzle
+    assert PrinterModel.A1_MINI.key == "A1MINI"
+    assert PrinterModel.A1_MINI.product_name == "A1 mini"
+    assert len({m.key for m in PrinterModel}) == len(PrinterModel)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ams/0", AmsKind.AMS),
+        ("ams_f1/0", AmsKind.AMS_LITE),
+        ("n3f/2", AmsKind.AMS_2_PRO),
+        ("n3s/128", AmsKind.AMS_HT),
+        ("ota", None),
+        ("ahb", None),
+        (None, None),
+    ],
+)
+def test_ams_kind_from_module(name: Any, expected: AmsKind | None) -> None:
+    assert ams_kind_from_module(name) is expected
