@@ -1,0 +1,181 @@
+"""Request payloads for the printer's MQTT request topic, and matching of the replies.
+
+Builders return `Command` objects that know their reply: the printer answers on the report
+topic with the same module, command and sequence_id plus a `result`, so `match_reply()` can
+pair them up without the client knowing any payload details.
+"""
+
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SPEED_LEVELS = (1, 2, 3, 4)  # silent, standard, sport, ludicrous
+LIGHT_NODES = ("chamber_light", "work_light", "chamber_light2")
+_MAX_GCODE = 64 * 1024
+_MAX_NODE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One request to publish on `device/<serial>/request`.
+
+    `payload` is the complete JSON object, `{module: {"sequence_id": ..., "command": ...}}`.
+    `expects_reply` is False for `pushall`, which is answered by a full status report instead.
+    """
+
+    module: str
+    command: str
+    sequence_id: str
+    payload: dict[str, Any] = field(hash=False)
+    qos: int = 0
+    expects_reply: bool = True
+
+    def encode(self) -> bytes:
+        """Return the payload as compact UTF-8 JSON, as the printer expects it."""
+        return json.dumps(self.payload, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The printer's answer to a command: success, or failure with the printer's reason."""
+
+    ok: bool
+    reason: str | None
+    data: Mapping[str, Any]
+
+
+class CommandFactory:
+    """Build commands with increasing sequence ids (one factory per printer connection)."""
+
+    def __init__(self, start: int = 1) -> None:
+        self._ids = itertools.count(max(0, int(start)))
+
+    def _next_id(self) -> str:
+        return str(next(self._ids))
+
+    def _build(
+        self,
+        module: str,
+        command: str,
+        *,
+        qos: int = 0,
+        expects_reply: bool = True,
+        **fields: Any,
+    ) -> Command:
+        sequence_id = self._next_id()
+        body: dict[str, Any] = {"sequence_id": sequence_id, "command": command, **fields}
+        return Command(
+            module=module,
+            command=command,
+            sequence_id=sequence_id,
+            payload={module: body},
+            qos=qos,
+            expects_reply=expects_reply,
+        )
+
+    def pushall(self) -> Command:
+        """Ask for the full state; the answer is a full push_status, not a sequence-id reply."""
+        return self._build("pushing", "pushall", version=1, push_target=1, expects_reply=False)
+
+    def get_version(self) -> Command:
+        """Ask for firmware versions and modules (model recognition, firmware sensor)."""
+        return self._build("info", "get_version")
+
+    def pause(self) -> Command:
+        """Pause the current print (QoS 1: a lost pause must not go unnoticed)."""
+        return self._build("print", "pause", param="", qos=1)
+
+    def resume(self) -> Command:
+        """Resume a paused print."""
+        return self._build("print", "resume", param="", qos=1)
+
+    def stop(self) -> Command:
+        """Stop (cancel) the current print."""
+        return self._build("print", "stop", param="", qos=1)
+
+    def print_speed(self, level: int) -> Command:
+        """Select a speed profile: 1 silent, 2 standard, 3 sport, 4 ludicrous."""
+        if isinstance(level, bool) or not isinstance(level, int) or level not in SPEED_LEVELS:
+            raise ValueError(f"speed level must be one of {SPEED_LEVELS}, got {level!r}")
+        return self._build("print", "print_speed", param=str(level))
+
+    def gcode_line(self, gcode: str) -> Command:
+        """Send raw G-code; a trailing newline is added when missing (the firmware needs it)."""
+        if not isinstance(gcode, str) or not gcode.strip():
+            raise ValueError("gcode must be a non-empty string")
+        if len(gcode) > _MAX_GCODE:
+            raise ValueError("gcode is too long")
+        if not gcode.endswith("\n"):
+            gcode += "\n"
+        return self._build("print", "gcode_line", param=gcode)
+
+    def ledctrl(self, node: str, on: bool) -> Command:
+        """Switch a light (`chamber_light`, `work_light`, ...) on or off.
+
+        The blink fields are required by the firmware even for plain on/off.
+        """
+        if not isinstance(node, str) or not node or len(node) > _MAX_NODE:
+            raise ValueError("light node must be a short non-empty string")
+        return self._build(
+            "system",
+            "ledctrl",
+            led_node=node,
+            led_mode="on" if on else "off",
+            led_on_time=500,
+            led_off_time=500,
+            loop_times=0,
+            interval_time=0,
+        )
+
+
+def _failure_reason(body: Mapping[str, Any], result: Any) -> str:
+    reason = body.get("reason")
+    if isinstance(reason, str) and reason.strip():
+        return reason.strip()
+    if isinstance(result, str) and result.strip():
+        return result.strip()
+    for key in ("err_code", "errno", "error_code"):
+        code = body.get(key)
+        if (
+            isinstance(code, int | str)
+            and not isinstance(code, bool)
+            and str(code) not in ("", "0")
+        ):
+            return f"error {code}"
+    return "failed"
+
+
+def _error_code(body: Mapping[str, Any]) -> bool:
+    code = body.get("err_code")
+    return isinstance(code, int) and not isinstance(code, bool) and code != 0
+
+
+def _same_id(value: Any, sequence_id: str) -> bool:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    return str(value) == sequence_id
+
+
+def match_reply(command: Command, report: Mapping[str, Any]) -> Reply | None:
+    """Return the reply to `command` if `report` is it, else None.
+
+    A reply has the command's module and sequence_id (and, when present, the same command
+    name). `result` "success" (any case) means success; a missing result counts as success
+    unless a non-zero `err_code` says otherwise. Failures carry the printer's `reason`, or the
+    result text or error code when the reason is empty. Never raises on odd reports.
+    """
+    received: object = report
+    body = received.get(command.module) if isinstance(received, Mapping) else None
+    if not isinstance(body, Mapping) or not _same_id(body.get("sequence_id"), command.sequence_id):
+        return None
+    name = body.get("command")
+    if name is not None and name != command.command:
+        return None
+    result = body.get("result")
+    if isinstance(result, str):
+        ok = result.strip().lower() == "success"
+    else:
+        ok = result is None and not _error_code(body)
+    return Reply(ok=ok, reason=None if ok else _failure_reason(body, result), data=body)
