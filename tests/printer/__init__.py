@@ -1,0 +1,1 @@
+"""Tests of the protocol library (no Home Assistant)."""
