@@ -451,6 +451,15 @@ def test_unit_level_delta_and_new_units() -> None:
     assert state.ams[0].humidity_level == 3
 
 
+def test_delta_marked_msg_0_keeps_unlisted_trays() -> None:
+    """Only a report that looks full drops units and trays it does not list."""
+    state = loaded("MOCK-X1CMULTIAMS")
+    change = {"ams": {"ams": [{"id": "2", "tray": [{"id": "3", "remain": 5}]}]}, "msg": 0}
+    assert state.apply({"print": {"command": "push_status", **change}})
+    assert [unit.id for unit in state.ams] == [0, 1, 2, 128]
+    assert [tray.remain for tray in state.ams[2].trays] == [None, 100, 62, 5]
+
+
 def test_full_report_drops_removed_units_and_trays() -> None:
     state = loaded("MOCK-X1CMULTIAMS")
     report = pushall_report("MOCK-X1CMULTIAMS")

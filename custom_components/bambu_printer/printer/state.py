@@ -38,6 +38,18 @@ MAX_DEPTH: Final = 32  # real reports nest about 6 levels
 
 # Bookkeeping fields that change with every report and mean nothing to entities.
 _IGNORED_KEYS: Final = frozenset({"command", "sequence_id", "msg", "t_utc"})
+# Present together only in full reports (pushall answers, X1/H2 periodic reports).
+_FULL_REPORT_KEYS: Final = frozenset(
+    {
+        "gcode_state",
+        "nozzle_temper",
+        "bed_temper",
+        "wifi_signal",
+        "ipcam",
+        "lights_report",
+        "upgrade_state",
+    }
+)
 # Lists merged element-wise by `id`: `ams.ams[]` and each unit's `tray[]`.
 _ID_LISTS: Final = frozenset({"ams", "tray"})
 
@@ -1276,8 +1288,11 @@ class PrinterState:
         if len(body) > MAX_KEYS:
             _LOGGER.debug("Dropped a report with %d fields", len(body))
             return False
-        msg = body.get("msg")
-        full = type(msg) is int and msg == 0
+        # A full report lists every AMS unit and tray, so ids it lacks are gone. msg 0 alone
+        # is not proof (some senders mark deltas msg 0 too): a full report also carries
+        # objects that deltas almost never repeat all at once.
+        msg = body.get("msg", 0)
+        full = type(msg) is int and msg == 0 and body.keys() >= _FULL_REPORT_KEYS
         state = self._print
         stale_by_key = self._stale_by_key
         changed = False
