@@ -1,5 +1,7 @@
 """Fixtures shared by the Home Assistant level tests."""
 
+import asyncio
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +26,22 @@ from custom_components.bambu_printer.const import (
 from custom_components.bambu_printer.printer.tls import clear_ssl_context_cache
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Make sure a current event loop exists before the test's fixtures run.
+
+    The Home Assistant plugin's autouse fixtures ask for the current loop in every test;
+    code that ends with `asyncio.run()` (the simulator's command line) leaves none behind.
+    """
+    with warnings.catch_warnings():
+        # Creating the first loop implicitly is deprecated; that is what we replace here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @pytest.fixture(autouse=True)
