@@ -1008,7 +1008,7 @@ def test_unexpected_errors_never_escape(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(state_module, "_merge_value", broken)
-    assert state.apply(delta(mc_percent=5)) is True
+    assert state.apply(delta(upgrade_state={"status": "x"})) is True
     assert "Unexpected error" in caplog.text
     monkeypatch.undo()
     assert state.job == job  # views were invalidated and still compute

@@ -574,9 +574,11 @@ def _merge_dict(old: dict[str, Any], new: dict[Any, Any], depth: int, full: bool
         if type(key) is not str:
             continue
         before = old.get(key, _MISSING)
-        after = _merge_value(before, new[key], key, depth + 1, full)
-        if after is _DROP or after is before:
-            continue
+        after = new[key]
+        if type(after) not in _SCALARS:  # scalars need no merging
+            after = _merge_value(before, after, key, depth + 1, full)
+            if after is _DROP or after is before:
+                continue
         if out is None:
             out = dict(old)
         if before is _MISSING and len(out) >= MAX_KEYS:
@@ -1300,9 +1302,11 @@ class PrinterState:
             if type(key) is not str or key in _IGNORED_KEYS:
                 continue
             before = state.get(key, _MISSING)
-            after = _merge_value(before, body[key], key, 1, full)
-            if after is _DROP or after is before:
-                continue
+            after = body[key]
+            if type(after) not in _SCALARS:  # scalars need no merging
+                after = _merge_value(before, after, key, 1, full)
+                if after is _DROP or after is before:
+                    continue
             if before is _MISSING and len(state) >= MAX_KEYS:
                 _LOGGER.debug("Dropped %r from a report: state is full", key)
                 continue
@@ -1531,6 +1535,9 @@ class PrinterState:
         memo = self._m_active_tray
         if memo.valid:
             return memo.value
+        if self._active_slot() is None:
+            memo.valid = False  # nothing active: no need to build the tray views
+            return None
         return memo.refresh((self.ams, self.external_spools))
 
     def _build_ams(
