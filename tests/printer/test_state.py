@@ -916,7 +916,14 @@ def test_non_json_values_and_keys_are_dropped() -> None:
         "set": {1, 2},
         "bytes": b"x",
         "object": object(),
-        "nested": {"ok": 1, "bad": object(), 2: "int key", "list": [1, object(), "x"]},
+        "nested": {
+            "ok": 1,
+            "bad": object(),
+            2: "int key",
+            "list": [1, object(), "x"],
+            "n" * 2000: 1,
+        },
+        "k" * 2000: "huge key",
         "nozzle_temper": 10**400,  # too large for a float
         "bed_temper": 60,
     }
@@ -925,7 +932,7 @@ def test_non_json_values_and_keys_are_dropped() -> None:
     assert state.print_data["nested"] == {"ok": 1, "list": [1, "x"]}
     assert state.temperatures.nozzle is None
     assert state.temperatures.bed == 60.0
-    assert state.apply(delta(nested={"ok": 2, 3: "int key", "bad": object()}))
+    assert state.apply(delta(nested={"ok": 2, 3: "int key", "bad": object(), "m" * 2000: 1}))
     assert state.print_data["nested"] == {"ok": 2, "list": [1, "x"]}
 
 

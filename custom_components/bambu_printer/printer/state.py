@@ -35,6 +35,7 @@ MAX_STRING: Final = 64 * 1024  # longer strings inside a report are dropped
 MAX_LIST: Final = 1000  # longer lists inside a report are dropped
 MAX_KEYS: Final = 1000  # objects with more keys are dropped; state objects stop growing there
 MAX_DEPTH: Final = 32  # real reports nest about 6 levels
+MAX_KEY_LENGTH: Final = 1024  # field names are short; longer keys are dropped
 
 # Bookkeeping fields that change with every report and mean nothing to entities.
 _IGNORED_KEYS: Final = frozenset({"command", "sequence_id", "msg", "t_utc"})
@@ -497,7 +498,7 @@ def _clean(value: Any, depth: int) -> bool:
         return (
             depth <= MAX_DEPTH
             and len(value) <= MAX_KEYS
-            and all(type(key) is str for key in value)
+            and all(type(key) is str and len(key) <= MAX_KEY_LENGTH for key in value)
             and _clean_items(value.values(), depth)
         )
     if kind is list:
@@ -533,12 +534,12 @@ def _prune(value: Any, depth: int, key: object) -> Any:
     elif kind not in _SCALARS:
         problem = f"not JSON ({kind.__name__})"
     if problem is not None:
-        _LOGGER.debug("Dropped %r from a report: %s", key, problem)
+        _LOGGER.debug("Dropped %r from a report: %s", _short(key), problem)
         return _DROP
     if kind is dict:
         pruned = {}
         for item_key, item in value.items():
-            if type(item_key) is str:
+            if type(item_key) is str and len(item_key) <= MAX_KEY_LENGTH:
                 kept = _prune(item, depth + 1, item_key)
                 if kept is not _DROP:
                     pruned[item_key] = kept
@@ -546,6 +547,11 @@ def _prune(value: Any, depth: int, key: object) -> Any:
     if kind is list:
         return [kept for item in value if (kept := _prune(item, depth + 1, key)) is not _DROP]
     return value
+
+
+def _short(key: object) -> object:
+    """Shorten a key for a log line: reports may carry huge junk keys."""
+    return key[:64] + "..." if type(key) is str and len(key) > 64 else key
 
 
 def _adopt(value: Any, depth: int, key: object) -> Any:
@@ -571,7 +577,7 @@ def _merge_dict(old: dict[str, Any], new: dict[Any, Any], depth: int, full: bool
         return old
     out: dict[str, Any] | None = None
     for key in _changed_keys(old, new):
-        if type(key) is not str:
+        if type(key) is not str or len(key) > MAX_KEY_LENGTH:
             continue
         before = old.get(key, _MISSING)
         after = new[key]
@@ -582,7 +588,7 @@ def _merge_dict(old: dict[str, Any], new: dict[Any, Any], depth: int, full: bool
         if out is None:
             out = dict(old)
         if before is _MISSING and len(out) >= MAX_KEYS:
-            _LOGGER.debug("Dropped %r from a report: object is full", key)
+            _LOGGER.debug("Dropped %r from a report: object is full", _short(key))
             continue
         out[key] = after
     return old if out is None else out
@@ -1299,7 +1305,7 @@ class PrinterState:
         stale_by_key = self._stale_by_key
         changed = False
         for key in _changed_keys(state, body):
-            if type(key) is not str or key in _IGNORED_KEYS:
+            if type(key) is not str or len(key) > MAX_KEY_LENGTH or key in _IGNORED_KEYS:
                 continue
             before = state.get(key, _MISSING)
             after = body[key]
@@ -1308,7 +1314,7 @@ class PrinterState:
                 if after is _DROP or after is before:
                     continue
             if before is _MISSING and len(state) >= MAX_KEYS:
-                _LOGGER.debug("Dropped %r from a report: state is full", key)
+                _LOGGER.debug("Dropped %r from a report: state is full", _short(key))
                 continue
             state[key] = after
             changed = True
