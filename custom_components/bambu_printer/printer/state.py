@@ -366,7 +366,7 @@ def _float(value: Any) -> float | None:
 
 
 def _ranged(value: Any, low: int, high: int) -> int | None:
-    number = _int(value)
+    number = value if type(value) is int else _int(value)
     return number if number is not None and low <= number <= high else None
 
 
@@ -770,11 +770,11 @@ def _build_job(  # noqa: PLR0917
     print_type: Any,
     remaining_at: float | None,
 ) -> Job:
-    state = (
-        _GCODE_STATES.get(gcode_state.strip().upper(), GcodeState.UNKNOWN)
-        if type(gcode_state) is str
-        else None
-    )
+    state = None
+    if type(gcode_state) is str:
+        state = _GCODE_STATES.get(gcode_state)
+        if state is None:
+            state = _GCODE_STATES.get(gcode_state.strip().upper(), GcodeState.UNKNOWN)
     code = _int(stg_cur)
     stage: str | None = None
     if code is not None:
