@@ -460,6 +460,19 @@ def test_delta_marked_msg_0_keeps_unlisted_trays() -> None:
     assert [tray.remain for tray in state.ams[2].trays] == [None, 100, 62, 5]
 
 
+def test_full_report_replaces_emptied_trays() -> None:
+    state = loaded("MOCK-X1CMULTIAMS")
+    report = pushall_report("MOCK-X1CMULTIAMS")
+    report["print"]["ams"]["ams"][0]["tray"][1] = {"id": "1", "state": 0}  # spool taken out
+    report["print"]["upgrade_state"].pop("message")
+    assert state.apply(report)
+    tray = state.ams[0].trays[1]
+    assert (tray.empty, tray.type, tray.color, tray.remain) == (True, None, None, None)
+    assert state.print_data["ams"]["ams"][0]["tray"][1] == {"id": "1", "state": 0}
+    assert "message" not in state.print_data["upgrade_state"]
+    assert state.ams[0].trays[0].type == "PLA"
+
+
 def test_full_report_drops_removed_units_and_trays() -> None:
     state = loaded("MOCK-X1CMULTIAMS")
     report = pushall_report("MOCK-X1CMULTIAMS")

@@ -455,7 +455,7 @@ def _color(value: Any) -> tuple[str | None, int | None]:
     if cached is not None:
         return cached
     parsed: tuple[str | None, int | None] = (None, None)
-    if len(value) in (6, 8) and value.isalnum():
+    if len(value) in (6, 8) and value.isascii() and value.isalnum():
         try:
             int(value, 16)
         except ValueError:
@@ -591,6 +591,15 @@ def _merge_dict(old: dict[str, Any], new: dict[Any, Any], depth: int, full: bool
             _LOGGER.debug("Dropped %r from a report: object is full", _short(key))
             continue
         out[key] = after
+    if full:
+        # A full report carries whole objects: fields it no longer lists are gone (a tray
+        # that became empty is reported as just {"id": ..., "state": 0}).
+        gone = old.keys() - new.keys()
+        if gone:
+            if out is None:
+                out = dict(old)
+            for key in gone:
+                del out[key]
     return old if out is None else out
 
 
