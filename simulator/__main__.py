@@ -114,5 +114,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(run(args))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover  (tests run it as a subprocess)
     sys.exit(main())

@@ -2,8 +2,8 @@
 
 Each :class:`Broker` runs ``mosquitto -c <its own config>`` on 127.0.0.1 with a TLS listener
 (the simulated printer's certificate), password authentication (no anonymous access) and no
-persistence, plus a Unix-socket listener in its private directory through which the simulated
-printer itself connects. It can be stopped and restarted on the *same* port (clients see the
+persistence, plus a plain loopback listener through which the simulated printer itself connects
+(with its own account). It can be stopped and restarted on the *same* port (clients see the
 printer reboot) and its passwords changed at run time (SIGHUP makes Mosquitto reload them).
 Every process it starts is reaped; on Linux the broker also dies with its parent.
 """
@@ -88,7 +88,7 @@ async def _close_quietly(writer: asyncio.StreamWriter) -> None:
 
 
 class Broker:
-    """One Mosquitto process with a TLS listener and a Unix-socket listener."""
+    """One Mosquitto process: a TLS listener for clients, a plain one for the printer itself."""
 
     def __init__(
         self,
@@ -112,7 +112,7 @@ class Broker:
         self.config_path = self.directory / "mosquitto.conf"
         self.password_path = self.directory / "passwd"
         self.log_path = self.directory / "mosquitto.log"
-        self.socket_path = self.directory / "mqtt.sock"
+        self._internal_port = 0
         self._process: asyncio.subprocess.Process | None = None
         self.starts = 0
 
@@ -123,6 +123,11 @@ class Broker:
     def port(self) -> int:
         """Return the TLS listener's port (fixed after the first start)."""
         return self._port
+
+    @property
+    def internal_port(self) -> int:
+        """Return the plain-TCP loopback port the simulated printer itself connects to."""
+        return self._internal_port
 
     @property
     def running(self) -> bool:
@@ -147,6 +152,7 @@ class Broker:
         await self.stop()
 
     def _write_passwords(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
         lines = "".join(f"{user}:{hash_password(pw)}\n" for user, pw in self._users.items())
         tmp = self.password_path.with_suffix(".tmp")
         tmp.touch(mode=0o600)
@@ -179,7 +185,7 @@ class Broker:
                     f"keyfile {self.keyfile}",
                     "tls_version tlsv1.2",
                     "",
-                    f"listener 0 {self.socket_path}",
+                    f"listener {self._internal_port} {self.host}",  # plain, for the printer itself
                     "",
                 ]
             ),
@@ -200,12 +206,13 @@ class Broker:
             return
         executable = find_mosquitto()
         self.directory.mkdir(parents=True, exist_ok=True)
-        attempts = 3 if self._requested_port == 0 and self.starts == 0 else 1
+        attempts = 3 if self.starts == 0 else 1
         for attempt in range(attempts):
-            if self._port == 0 or (self.starts == 0 and attempt > 0):
-                self._port = free_port(self.host)
-            with contextlib.suppress(FileNotFoundError):
-                self.socket_path.unlink()
+            if self.starts == 0:  # later starts reuse the ports: clients see a reboot
+                self._port = self._requested_port or free_port(self.host)
+                self._internal_port = free_port(self.host)
+                while self._internal_port == self._port:  # pragma: no cover  (unlikely)
+                    self._internal_port = free_port(self.host)
             with contextlib.suppress(FileNotFoundError):
                 self.log_path.replace(self.log_path.with_suffix(".log.1"))
             self._write_passwords()
@@ -253,16 +260,12 @@ class Broker:
         return " running" in text
 
     async def _accepts(self) -> bool:
-        try:
-            _reader, tcp = await asyncio.open_connection(self.host, self._port)
-        except OSError:
-            return False
-        await _close_quietly(tcp)
-        try:
-            _reader, unix = await asyncio.open_unix_connection(str(self.socket_path))
-        except OSError:
-            return False
-        await _close_quietly(unix)
+        for port in (self._port, self._internal_port):
+            try:
+                _reader, writer = await asyncio.open_connection(self.host, port)
+            except OSError:  # pragma: no cover  (mosquitto logs "running" after listening)
+                return False
+            await _close_quietly(writer)
         return True
 
     async def _terminate(self) -> None:
@@ -299,8 +302,9 @@ class Broker:
     async def set_password(self, username: str, password: str) -> None:
         """Add or change a user's password; a running broker reloads it (SIGHUP).
 
-        Returns once the new password is accepted. Connected clients stay connected (as with
-        a real printer); they are refused on their next connect with the old password.
+        Returns once the new password is accepted. Mosquitto re-checks connected clients on
+        the reload, so sessions logged in with the old password are closed, and refused when
+        they reconnect with it.
         """
         self._users[username] = password
         self._write_passwords()
@@ -319,8 +323,7 @@ class Broker:
         try:
             connection = await open_mqtt_connection(
                 host=self.host,
-                port=0,
-                unix_path=str(self.socket_path),
+                port=self._internal_port,
                 client_id=f"sim-check-{secrets.token_hex(4)}",
                 username=username,
                 password=password,

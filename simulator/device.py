@@ -4,8 +4,8 @@
 hardware does: it runs the MQTT broker clients connect to (a private Mosquitto with TLS and the
 ``bblp`` / access-code login), answers requests published on ``device/<serial>/request`` and
 publishes its status on ``device/<serial>/report`` every ``report_interval`` seconds. The
-printer itself talks to its broker through a Unix socket with an internal account, so it keeps
-working when the access code changes. Faults for tests: :meth:`drop_clients`,
+printer itself talks to its broker over a plain loopback listener with an internal account, so
+it keeps working when the access code changes. Faults for tests: :meth:`drop_clients`,
 :meth:`restart_broker`, :meth:`send_malformed`, :attr:`reject_control`, :attr:`silent`,
 :meth:`set_access_code`.
 """
@@ -305,8 +305,7 @@ class SimulatedPrinter:
             try:
                 link = await open_mqtt_connection(
                     host=broker.host,
-                    port=0,
-                    unix_path=str(broker.socket_path),
+                    port=broker.internal_port,
                     client_id=f"printer-{self.serial}",
                     username=_DEVICE_USERNAME,
                     password=self._device_password,
@@ -401,9 +400,9 @@ class SimulatedPrinter:
         return sum(self.publish_raw(payload) for payload in MALFORMED_PAYLOADS)
 
     async def set_access_code(self, code: str) -> None:
-        """Change the LAN access code; clients logging in with the old one are refused.
+        """Change the LAN access code; clients using the old one are dropped and refused.
 
-        Clients already connected stay connected until they reconnect.
+        The printer's own link uses a separate account and keeps working.
         """
         self.access_code = code
         await self.broker.set_password(CLIENT_USERNAME, code)

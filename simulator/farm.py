@@ -96,7 +96,7 @@ class PrinterFarm:
         await self.stop()
 
     async def start(self) -> None:
-        """Start every printer concurrently; if one fails, the others are stopped again."""
+        """Start every printer concurrently; if one fails, all are stopped and its error raised."""
         if self.printers:
             return
         if self._directory is None:
@@ -121,17 +121,22 @@ class PrinterFarm:
             self.printers = []
             raise ValueError("every printer of a farm needs its own serial")
         try:
-            async with asyncio.TaskGroup() as group:
-                for printer in self.printers:
-                    group.create_task(printer.start())
+            results = await asyncio.gather(
+                *(printer.start() for printer in self.printers), return_exceptions=True
+            )
         except BaseException:
             await self.stop()
             raise
+        errors = [result for result in results if isinstance(result, BaseException)]
+        if errors:
+            await self.stop()
+            raise errors[0]
 
     async def stop(self) -> None:
         """Stop every printer and remove the farm's temporary files; idempotent."""
         printers, self.printers = self.printers, []
         await asyncio.gather(*(printer.stop() for printer in printers), return_exceptions=True)
+        self._ca = None
         if self._own_directory and self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
             self._directory = None

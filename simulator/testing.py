@@ -5,9 +5,11 @@ or script can use them; ``tests/*/conftest.py`` wrap them in fixtures.
 """
 
 import asyncio
+import os
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from custom_components.bambu_printer.printer.mqtt import (
@@ -21,6 +23,8 @@ from .device import SimulatedPrinter
 
 __all__ = [
     "FAST_BACKOFF",
+    "LeakSnapshot",
+    "child_processes",
     "client_settings",
     "connected_client",
     "fast_sleep",
@@ -112,3 +116,51 @@ async def wait_until(
     async with asyncio.timeout(within):
         while not predicate():  # noqa: ASYNC110  (polling arbitrary state is the point)
             await asyncio.sleep(interval)
+
+
+def child_processes(name: str = "mosquitto", parent: int | None = None) -> list[int]:
+    """Return the pids of processes called ``name`` whose parent is ``parent``.
+
+    Zombies count too (a child that exited but was never reaped is a leak). ``parent``
+    defaults to this process. Linux only (reads /proc); empty elsewhere.
+    """
+    parent = os.getpid() if parent is None else parent
+    found: list[int] = []
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover  (not Linux)
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(encoding="utf-8")
+        except OSError:  # pragma: no cover  (the process exited meanwhile)
+            continue
+        comm = fields[fields.find("(") + 1 : fields.rfind(")")]
+        ppid = int(fields[fields.rfind(")") + 2 :].split()[1])
+        if comm == name and ppid == parent:
+            found.append(int(entry.name))
+    return found
+
+
+class LeakSnapshot:
+    """What was running before a test, to prove afterwards that it left nothing behind."""
+
+    def __init__(self) -> None:
+        self.tasks = set(asyncio.all_tasks())
+        self.children = set(child_processes())
+
+    async def leftovers(self) -> list[str]:
+        """Describe tasks and mosquitto processes started since the snapshot and still alive."""
+        for _ in range(3):  # let just-cancelled tasks finish their last step
+            await asyncio.sleep(0)
+        current = asyncio.current_task()
+        tasks = [
+            repr(task)
+            for task in asyncio.all_tasks()
+            if task not in self.tasks and task is not current and not task.done()
+        ]
+        processes = [
+            f"mosquitto pid {pid}" for pid in child_processes() if pid not in self.children
+        ]
+        return tasks + processes

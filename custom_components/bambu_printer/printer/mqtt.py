@@ -39,7 +39,6 @@ from .errors import (
 from .mqtt_codec import (
     DEFAULT_MAX_PACKET_SIZE,
     SUBACK_FAILURE,
-    CodecError,
     ConnAck,
     ConnAckCode,
     Connect,
@@ -148,7 +147,6 @@ async def open_mqtt_connection(
     server_hostname: str | None = None,
     keepalive: int = 30,
     max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
-    unix_path: str | None = None,
     name: str = "mqtt",
 ) -> "MqttConnection":
     """Open a socket (TLS when ``ssl_context`` is given), send CONNECT and await CONNACK.
@@ -158,15 +156,12 @@ async def open_mqtt_connection(
     connection is not yet reading: call :meth:`MqttConnection.start`.
     """
     try:
-        if unix_path is not None:
-            reader, writer = await asyncio.open_unix_connection(unix_path)
-        else:
-            reader, writer = await asyncio.open_connection(
-                host,
-                port,
-                ssl=ssl_context,
-                server_hostname=server_hostname if ssl_context is not None else None,
-            )
+        reader, writer = await asyncio.open_connection(
+            host,
+            port,
+            ssl=ssl_context,
+            server_hostname=server_hostname if ssl_context is not None else None,
+        )
     except (OSError, TimeoutError) as err:
         raise _classify_open_error(err, host, port) from err
     connection = MqttConnection(
@@ -220,6 +215,7 @@ class MqttConnection:
         self._on_publish: Callable[[Publish], None] | None = None
         self._on_quiet: Callable[[], None] | None = None
         self._close_callbacks: list[Callable[[BaseException | None], None]] = []
+        self._early: list[Packet] = []
         self._publish_timeout: float | None = None
         self._ping_sent_at: float | None = None
         self._quiet_notified = False
@@ -232,15 +228,17 @@ class MqttConnection:
         return self._closed.done()
 
     async def _read_packet(self) -> Packet:
-        """Read until one packet is complete (handshake only; afterwards the reader task reads)."""
+        """Read until one packet is complete (handshake only; afterwards the reader task reads).
+
+        Packets that arrived in the same read are kept for the reader task.
+        """
         while True:
             data = await self._reader.read(_READ_CHUNK)
             if not data:
                 raise ConnectError("the broker closed the connection during the handshake")
             packets = self._decoder.feed(data)
             if packets:
-                if len(packets) > 1:
-                    raise ProtocolError("unexpected packets before CONNACK")
+                self._early = packets[1:]
                 return packets[0]
 
     async def handshake(self, connect: Connect) -> None:
@@ -286,6 +284,11 @@ class MqttConnection:
             self._loop.create_task(self._read_loop(), name=f"{self._name} reader"),
             self._loop.create_task(self._keepalive_loop(), name=f"{self._name} keepalive"),
         ]
+
+    @property
+    def close_reason(self) -> BaseException | None:
+        """Return why the session ended (None while open or after a local close)."""
+        return self._closed.result() if self._closed.done() else None
 
     def add_close_callback(self, callback: Callable[[BaseException | None], None]) -> None:
         """Call ``callback(reason)`` synchronously when the session ends."""
@@ -411,6 +414,9 @@ class MqttConnection:
     async def _read_loop(self) -> None:
         reason: BaseException | None
         try:
+            early, self._early = self._early, []
+            for packet in early:
+                self._dispatch(packet)
             while True:
                 data = await self._reader.read(_READ_CHUNK)
                 if not data:
@@ -418,7 +424,7 @@ class MqttConnection:
                     break
                 for packet in self._decoder.feed(data):
                     self._dispatch(packet)
-        except CodecError as err:
+        except ProtocolError as err:  # malformed or unexpected packets
             reason = err
         except ssl.SSLError as err:
             reason = TlsError(f"TLS error on the connection: {err.reason or err}")
@@ -582,11 +588,12 @@ class PrinterClient:
     async def async_connect(self, timeout: float = 10) -> None:  # noqa: ASYNC109  (contract API)
         """Connect, subscribe, ask for the full state and return once it was merged.
 
+        Returns at once when already connected (or reconnecting in the background).
         Raises :class:`AuthError`, :class:`TlsError`, :class:`ConnectError` or
         :class:`ConnectTimeout` (nothing useful within ``timeout`` seconds).
         """
-        if self._connection is not None and not self._connection.closed:
-            return
+        if self._supervisor is not None and not self._supervisor.done():
+            return  # connected, or reconnecting in the background
         self._connect_timeout = timeout
         connection = await self._connect_once(timeout)
         self._install(connection)
@@ -622,10 +629,9 @@ class PrinterClient:
         self._connected_at = asyncio.get_running_loop().time()
         self.connects += 1
         self._set_available(True)
-        if self._supervisor is None or self._supervisor.done():
-            self._supervisor = asyncio.get_running_loop().create_task(
-                self._supervise(), name=f"bambu_printer {self.serial} supervisor"
-            )
+        self._supervisor = asyncio.get_running_loop().create_task(
+            self._supervise(connection), name=f"bambu_printer {self.serial} supervisor"
+        )
 
     async def _connect_once(self, connect_timeout: float) -> MqttConnection:
         settings = self.settings
@@ -673,6 +679,9 @@ class PrinterClient:
                     f"printer {self.serial} did not send its state within {connect_timeout:g} s"
                 ) from err
             if isinstance(err, NotConnected):
+                reason = connection.close_reason if connection is not None else None
+                if isinstance(reason, BambuError):
+                    raise reason from err
                 raise ConnectError(f"connection to printer {self.serial} lost: {err}") from err
             raise
         finally:
@@ -683,17 +692,13 @@ class PrinterClient:
                 first_report.cancel()
         return connection
 
-    async def _supervise(self) -> None:
+    async def _supervise(self, connection: MqttConnection) -> None:
         """Wait for the link to drop; then reconnect with backoff while asked to."""
         loop = asyncio.get_running_loop()
         while True:
-            connection = self._connection
-            if connection is None:
-                return
             reason = await connection.wait_closed()
             await connection.close()
-            if self._connection is connection:
-                self._connection = None
+            self._connection = None
             self._fail_pending("the connection to the printer was lost")
             self._set_available(False, reason)
             if not self._reconnect:
@@ -703,22 +708,21 @@ class PrinterClient:
             new_connection = await self._reconnect_with_backoff()
             if new_connection is None:
                 return
-            self._connection = new_connection
+            connection = self._connection = new_connection
             self._connected_at = loop.time()
             self.connects += 1
             self._set_available(True)
 
-    def _wants_reconnect(self) -> bool:
-        return self._reconnect
-
     async def _reconnect_with_backoff(self) -> MqttConnection | None:
-        while self._wants_reconnect():
+        """Retry until connected (returned) or the credentials are refused (None).
+
+        Only ``async_stop`` ends it otherwise, by cancelling the supervisor.
+        """
+        while True:
             delay = self._backoff.delay(self._attempt, self._rand())
             self._attempt += 1
             _LOGGER.debug("Reconnecting to printer %s in %.1f s", self.serial, delay)
             await self._sleep(delay)
-            if not self._wants_reconnect():
-                break
             try:
                 return await self._connect_once(self._connect_timeout)
             except AuthError:
@@ -726,7 +730,6 @@ class PrinterClient:
                 return None
             except BambuError as err:
                 _LOGGER.debug("Reconnect to printer %s failed: %s", self.serial, err)
-        return None
 
     def _auth_failed(self) -> None:
         _LOGGER.error(
