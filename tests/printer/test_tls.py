@@ -1,0 +1,174 @@
+"""TLS contexts: Bambu CA bundle, serial-number name check, non-strict printer certificates."""
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from custom_components.bambu_printer.printer import tls
+from custom_components.bambu_printer.printer.tls import (
+    async_get_public_ssl_context,
+    async_get_ssl_context,
+    bambu_ca_files,
+    bambu_ca_path,
+    clear_ssl_context_cache,
+    create_public_ssl_context,
+    create_ssl_context,
+)
+from simulator.ca import CertPair, TestCA
+
+SERIAL = "01P00A123456789"
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    clear_ssl_context_cache()
+    yield
+    clear_ssl_context_cache()
+
+
+@pytest.fixture
+def ca(tmp_path: Path) -> TestCA:
+    return TestCA(tmp_path / "ca")
+
+
+@pytest.fixture
+def other_ca(tmp_path: Path) -> TestCA:
+    return TestCA(tmp_path / "other", name="someone else's CA")
+
+
+async def _server(pair: CertPair) -> AsyncIterator[int]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pair.cert_path, pair.key_path)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+async def printer_port(ca: TestCA) -> AsyncIterator[int]:
+    """A TLS server presenting a printer-like certificate (CN = serial, no SAN, no AKI)."""
+    async for port in _server(ca.issue(SERIAL)):
+        yield port
+
+
+async def _handshake(port: int, context: ssl.SSLContext, name: str = SERIAL) -> None:
+    _reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=context, server_hostname=name
+    )
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError):
+        await writer.wait_closed()
+
+
+def test_shipped_bundle() -> None:
+    files = bambu_ca_files()
+    assert bambu_ca_path().is_dir()
+    assert {path.name for path in files} >= {"bambu.cert", "bambu_p2s_250626.cert"}
+    context = create_ssl_context()
+    names = {
+        value
+        for cert in context.get_ca_certs()
+        for rdn in cast(Any, cert)["subject"]
+        for key, value in rdn
+        if key == "commonName"
+    }
+    assert {"BBL CA", "BBL CA2 RSA", "BBL CA2 ECC", "BBL Device CA N7-V2"} <= names
+
+
+def test_verifying_context_settings(ca: TestCA) -> None:
+    context = create_ssl_context(ca.cert_path)
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert not context.verify_flags & ssl.VERIFY_X509_STRICT
+    assert len(context.get_ca_certs()) == 1
+
+
+def test_insecure_context_only_when_asked() -> None:
+    context = create_ssl_context(verify=False)
+    assert context.verify_mode == ssl.CERT_NONE
+    assert context.check_hostname is False
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+
+
+def test_missing_bundle_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tls, "_CERTS_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError):
+        create_ssl_context()
+
+
+def test_public_context() -> None:
+    context = create_public_ssl_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+
+
+async def test_async_contexts_are_cached(ca: TestCA) -> None:
+    first = await async_get_ssl_context()
+    assert await async_get_ssl_context() is first
+    injected = await async_get_ssl_context(ca.cert_path)
+    assert injected is not first
+    assert await async_get_ssl_context(ca.cert_path) is injected
+    insecure = await async_get_ssl_context(verify=False)
+    assert await async_get_ssl_context(ca.cert_path, verify=False) is insecure
+    assert insecure.verify_mode == ssl.CERT_NONE
+    public = await async_get_public_ssl_context()
+    assert await async_get_public_ssl_context() is public
+    clear_ssl_context_cache()
+    assert await async_get_ssl_context() is not first
+
+
+async def test_printer_certificate_verifies_by_serial(ca: TestCA, printer_port: int) -> None:
+    await _handshake(printer_port, create_ssl_context(ca.cert_path))
+
+
+async def test_strict_verification_would_reject_printer_certificates(
+    ca: TestCA, printer_port: int
+) -> None:
+    # Why tls.py clears VERIFY_X509_STRICT: printer leaves lack an Authority Key Identifier.
+    strict = ssl.create_default_context(cafile=str(ca.cert_path))
+    strict.verify_flags |= ssl.VERIFY_X509_STRICT
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"[Aa]uthority [Kk]ey"):
+        await _handshake(printer_port, strict)
+
+
+async def test_wrong_serial_is_rejected(ca: TestCA, printer_port: int) -> None:
+    with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
+        await _handshake(printer_port, create_ssl_context(ca.cert_path), "01P00A999999999")
+
+
+async def test_untrusted_ca_is_rejected(other_ca: TestCA, printer_port: int) -> None:
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await _handshake(printer_port, create_ssl_context(other_ca.cert_path))
+    # The shipped Bambu bundle does not trust the test CA either.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await _handshake(printer_port, create_ssl_context())
+
+
+async def test_insecure_context_accepts_anything(other_ca: TestCA, printer_port: int) -> None:
+    await _handshake(printer_port, create_ssl_context(verify=False), "whatever")
+
+
+async def test_subject_alt_name_wins_over_common_name(ca: TestCA) -> None:
+    async for port in _server(ca.issue(SERIAL, dns_names=("broker.example",))):
+        context = create_ssl_context(ca.cert_path)
+        await _handshake(port, context, "broker.example")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await _handshake(port, context, SERIAL)
