@@ -3,7 +3,9 @@
 X1/H2-class printers send the whole `print` object every time; P1/A1-class printers send only
 what changed. `PrinterState.apply()` merges either into one state (nested objects recursively,
 `ams.ams[]` and each unit's `tray[]` element-wise by `id`, other lists replaced) and tells the
-caller whether anything changed, so Home Assistant writes entity state only when needed.
+caller whether anything changed, so Home Assistant writes entity state only when needed. A full
+report (a pushall answer, an X1/H2 periodic report) also removes the AMS units, trays and
+nested fields it no longer lists; top-level fields are never removed.
 
 Merging is cheap by design: the state below the top level is never modified in place. A change
 copies only the objects on its path, unchanged objects keep their identity, and C-level
