@@ -756,14 +756,14 @@ def _build_temperatures(  # noqa: PLR0917
         chamber = device.chamber
     if model is not None and model is not PrinterModel.UNKNOWN and not model.chamber_sensor:
         chamber = None  # P1/A1 report a meaningless chamber value
-    return Temperatures(
-        nozzle=nozzle,
-        nozzle_target=target,
-        bed=device.bed if bed is None else bed,
-        bed_target=device.bed_target if bed_goal is None else bed_goal,
-        chamber=chamber,
-        nozzles=device.nozzles,
-        active_nozzle=active,
+    return Temperatures(  # positional: keyword calls cost more here
+        nozzle,  # nozzle
+        target,  # nozzle_target
+        device.bed if bed is None else bed,  # bed
+        device.bed_target if bed_goal is None else bed_goal,  # bed_target
+        chamber,  # chamber
+        device.nozzles,  # nozzles
+        active,  # active_nozzle
     )
 
 
@@ -805,19 +805,19 @@ def _build_job(  # noqa: PLR0917
     else:
         layer = _ranged(layer_num, 0, 10**6)
         total = _ranged(total_layer_num, 0, 10**6)
-    return Job(
-        state=state,
-        stage_code=code,
-        stage=stage,
-        percent=_ranged(mc_percent, 0, 100),
-        remaining_minutes=remaining,
-        end_time=end_time,
-        start_time=_utc(start) if start is not None and start > 0 else None,
-        layer=layer,
-        total_layers=total,
-        file=_text(gcode_file),
-        name=_text(subtask_name),
-        print_type=_text(print_type),
+    return Job(  # positional: keyword calls cost more here
+        state,  # state
+        code,  # stage_code
+        stage,  # stage
+        _ranged(mc_percent, 0, 100),  # percent
+        remaining,  # remaining_minutes
+        end_time,  # end_time
+        _utc(start) if start is not None and start > 0 else None,  # start_time
+        layer,  # layer
+        total,  # total_layers
+        _text(gcode_file),  # file
+        _text(subtask_name),  # name
+        _text(print_type),  # print_type
     )
 
 
@@ -887,7 +887,7 @@ def _build_tray(item: dict[str, Any], ams_id: int | None, position: int, active:
     tray_type = _text(item.get("tray_type"))
     if tray_type is None:
         # An empty slot reports placeholders (colour 00000000, temperatures 0): show nothing.
-        return Tray(ams_id, tray_id, *_EMPTY_TRAY, active=active, empty=True)
+        return Tray(ams_id, tray_id, *_EMPTY_TRAY, active, True)
     raw_color = item.get("tray_color")
     color, alpha = _color(raw_color)
     cols = _list(item.get("cols"))
@@ -896,21 +896,21 @@ def _build_tray(item: dict[str, Any], ams_id: int | None, position: int, active:
     else:
         parsed = (_color(value)[0] for value in cols[:16])
         colors = tuple(value for value in parsed if value is not None)
-    return Tray(
-        ams_id=ams_id,
-        tray_id=tray_id,
-        type=tray_type,
-        sub_brand=_text(item.get("tray_sub_brands")),
-        filament_id=_text(item.get("tray_info_idx")),
-        color=color,
-        alpha=alpha,
-        colors=colors,
-        remain=_ranged(item.get("remain"), 0, 100),
-        nozzle_temp_min=_ranged(item.get("nozzle_temp_min"), 0, 1000),
-        nozzle_temp_max=_ranged(item.get("nozzle_temp_max"), 0, 1000),
-        k=_float(item.get("k")),
-        active=active,
-        empty=False,
+    return Tray(  # positional: keyword calls cost more here
+        ams_id,  # ams_id
+        tray_id,  # tray_id
+        tray_type,  # type
+        _text(item.get("tray_sub_brands")),  # sub_brand
+        _text(item.get("tray_info_idx")),  # filament_id
+        color,  # color
+        alpha,  # alpha
+        colors,  # colors
+        _ranged(item.get("remain"), 0, 100),  # remain
+        _ranged(item.get("nozzle_temp_min"), 0, 1000),  # nozzle_temp_min
+        _ranged(item.get("nozzle_temp_max"), 0, 1000),  # nozzle_temp_max
+        _float(item.get("k")),  # k
+        active,  # active
+        False,  # empty
     )
 
 
@@ -1099,15 +1099,15 @@ def _build_unit(
     kind = module[0] if module is not None else None
     if kind is None and unit_id >= _AMS_HT_FIRST_ID:
         kind = AmsKind.AMS_HT
-    unit = AmsUnit(
-        id=unit_id,
-        kind=kind,
-        humidity_level=_ranged(item.get("humidity"), 0, 5),
-        humidity_percent=_ranged(item.get("humidity_raw"), 0, 100),
-        temperature=_float(item.get("temp")),
-        dry_time_minutes=_ranged(item.get("dry_time"), 0, 10**6),
-        firmware=module[1] if module is not None else None,
-        trays=trays,
+    unit = AmsUnit(  # positional: keyword calls cost more here
+        unit_id,  # id
+        kind,  # kind
+        _ranged(item.get("humidity"), 0, 5),  # humidity_level
+        _ranged(item.get("humidity_raw"), 0, 100),  # humidity_percent
+        _float(item.get("temp")),  # temperature
+        _ranged(item.get("dry_time"), 0, 10**6),  # dry_time_minutes
+        module[1] if module is not None else None,  # firmware
+        trays,  # trays
     )
     return item, active_tray, module, unit, tray_list, entries
 
