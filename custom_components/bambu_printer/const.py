@@ -37,6 +37,7 @@ CONTROL_KEYS: Final = frozenset({"pause", "resume", "stop", "chamber_light"})
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CAMERA,
     Platform.LIGHT,
     Platform.SENSOR,
 ]
