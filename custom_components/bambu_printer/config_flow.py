@@ -89,8 +89,7 @@ def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
         data[CONF_CAMERA_PORT] = int(data[CONF_CAMERA_PORT])
     else:
         data.pop(CONF_CAMERA_PORT, None)
-    if CONF_SERIAL in data:
-        data[CONF_SERIAL] = str(data[CONF_SERIAL]).strip().upper()
+    data[CONF_SERIAL] = str(data[CONF_SERIAL]).strip().upper()
     data[CONF_ACCESS_CODE] = str(data[CONF_ACCESS_CODE]).strip()
     return data
 
