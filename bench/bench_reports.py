@@ -167,14 +167,22 @@ def main() -> int:
     kinds = ("full", "cold", "delta4", "same")
     print(f"Python {sys.version.split()[0]}: {args.rounds} rounds of {args.iterations} reports")
     print("us per report (merge + read all views), best round / median round")
-    print(f"{'capture':<18}" + "".join(f"{kind:>16}" for kind in kinds))
+    print(
+        f"{'capture':<18}"
+        + "".join(f"{kind:>16}" for kind in kinds)
+        + f"{'full vs ref':>13}{'delta vs ref':>14}"
+    )
     results: dict[str, dict[str, tuple[float, float]]] = {}
     for name in CAPTURE_NAMES:
         results[name] = {kind: measure(name, kind, args.iterations, args.rounds) for kind in kinds}
         cells = "".join(
             f"{results[name][kind][0]:>8.1f} /{results[name][kind][1]:>6.1f}" for kind in kinds
         )
-        print(f"{name:<18}{cells}")
+        ratios = (
+            f"{REFERENCE_FULL_US / results[name]['full'][0]:>12.1f}x"
+            f"{REFERENCE_DELTA_US / results[name]['delta4'][0]:>13.1f}x"
+        )
+        print(f"{name:<18}{cells}{ratios}")
     x1c = results["MOCK-X1CMULTIAMS"]
     full_best, full_median = x1c["full"]
     cold_best, _ = x1c["cold"]
