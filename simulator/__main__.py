@@ -25,6 +25,16 @@ def _models(value: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(err)) from err
 
 
+def _serials(value: str) -> list[str]:
+    serials = [serial.strip().upper() for serial in value.split(",") if serial.strip()]
+    for serial in serials:
+        if not serial.isalnum() or len(serial) > 32:
+            raise argparse.ArgumentTypeError(f"not a serial number: {serial!r}")
+    if len(set(serials)) != len(serials):
+        raise argparse.ArgumentTypeError("every printer needs its own serial")
+    return serials
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -58,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--access-code", default=None, help="use this access code for every printer"
     )
     parser.add_argument(
+        "--serials",
+        type=_serials,
+        default=None,
+        help="comma-separated serial numbers, one per printer in --printers order "
+        "(default: random); fixed serials let Home Assistant keep its entries across runs",
+    )
+    parser.add_argument(
         "--camera", action="store_true", help="serve the JPEG camera of P1/A1 printers"
     )
     parser.add_argument(
@@ -68,13 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def run(args: argparse.Namespace) -> int:
     """Start the farm, print its endpoints, wait for SIGINT/SIGTERM, stop it."""
+    serials: list[str | None] = list(args.serials or [])
+    if serials and len(serials) != len(args.printers):
+        print("simulator: --serials needs one serial per printer", file=sys.stderr)
+        return 2
+    serials += [None] * (len(args.printers) - len(serials))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     specs = [
-        PrinterSpec(model, access_code=args.access_code, printing=args.printing)
-        for model in args.printers
+        PrinterSpec(model, serial=serial, access_code=args.access_code, printing=args.printing)
+        for model, serial in zip(args.printers, serials, strict=True)
     ]
     farm = PrinterFarm(
         specs, speedup=args.speedup, report_interval=args.report_interval, camera=args.camera

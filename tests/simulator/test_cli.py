@@ -175,3 +175,38 @@ def test_main_runs_the_farm(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == [["P1P"]]
     with contextlib.suppress(SystemExit):
         cli.main(["--help"])
+
+
+def test_parser_serials() -> None:
+    args = cli.build_parser().parse_args(
+        ["--printers", "X1C,P1S", "--serials", "00m00a000000001, 01P00A000000001"]
+    )
+    assert args.serials == ["00M00A000000001", "01P00A000000001"]
+    assert cli.build_parser().parse_args([]).serials is None
+    for bad in ("01P/../x", "01P00A000000001,01P00A000000001", "A" * 33):
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args(["--serials", bad])
+
+
+async def test_run_with_fixed_serials(leak_check: None, tmp_path: Path) -> None:
+    json_out = tmp_path / "out.json"
+    serials = "03900A000000001,01P00A000000001"
+    args = cli.build_parser().parse_args(
+        ["--printers", "A1,P1S", "--serials", serials, "--json-out", str(json_out)]
+    )
+    task = asyncio.create_task(cli.run(args))
+    await wait_until(json_out.exists, within=20)
+    printers = json.loads(json_out.read_text())["printers"]
+    assert [(p["model"], p["serial"]) for p in printers] == [
+        ("A1", "03900A000000001"),
+        ("P1S", "01P00A000000001"),
+    ]
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await task == 0
+    assert child_processes() == []
+
+
+async def test_run_needs_one_serial_per_printer(capsys: pytest.CaptureFixture[str]) -> None:
+    args = cli.build_parser().parse_args(["--printers", "A1,P1S", "--serials", "03900A000000001"])
+    assert await cli.run(args) == 2
+    assert "one serial per printer" in capsys.readouterr().err
