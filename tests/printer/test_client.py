@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.bambu_printer.printer import mqtt as mqtt_module
 from custom_components.bambu_printer.printer.commands import CommandFactory
 from custom_components.bambu_printer.printer.errors import (
     AuthError,
@@ -663,6 +664,17 @@ async def test_stop_leaves_nothing_behind(leak_check: None) -> None:
 # ------------------------------------------------------------------------------ scripted broker
 
 
+FULL_REPORT: dict[str, Any] = {
+    "command": "push_status",
+    "gcode_state": "IDLE",
+    "nozzle_temper": 24.0,
+    "bed_temper": 23.5,
+    "wifi_signal": "-50dBm",
+    "lights_report": [{"node": "chamber_light", "mode": "off"}],
+    "upgrade_state": {},
+}
+
+
 def _reset(writer: asyncio.StreamWriter) -> None:
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -682,6 +694,7 @@ class ScriptedBroker:
         after_subscribe: bytes = b"",
         first_packet: Packet | None = None,
         on_connect: str = "connack",
+        report: dict[str, Any] | None = None,
     ) -> None:
         self.connack = connack
         self.suback = suback
@@ -690,6 +703,7 @@ class ScriptedBroker:
         self.after_subscribe = after_subscribe
         self.first_packet = first_packet
         self.on_connect = on_connect
+        self.report = report if report is not None else dict(FULL_REPORT)
         self.received: list[Packet] = []
         self._writers: set[asyncio.StreamWriter] = set()
         self.pubacks: list[int] = []
@@ -765,7 +779,7 @@ class ScriptedBroker:
                 writer.write(encode(SubAck(packet_id=packet_id, return_codes=(self.suback,))))
                 writer.write(self.after_subscribe)
             case Publish(payload=payload) if b"pushall" in payload:
-                report = json.dumps({"print": {"gcode_state": "IDLE"}}).encode()
+                report = json.dumps({"print": self.report}).encode()
                 writer.write(
                     encode(
                         Publish(
@@ -951,3 +965,33 @@ async def test_missing_puback_times_out_and_close_survives_cancellation(
         with pytest.raises(asyncio.CancelledError):
             await closing
         assert connection.closed
+
+
+async def test_partial_first_report_is_accepted_after_a_grace(
+    leak_check: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Firmware whose pushall answer lacks some of the usual fields still connects.
+    monkeypatch.setattr(mqtt_module, "_FULL_REPORT_GRACE", 0.3)
+    monkeypatch.setattr(mqtt_module, "_PUSHALL_RETRY", 0.1)
+    async with ScriptedBroker(report={"gcode_state": "IDLE"}) as broker:
+        client = PrinterClient(broker.settings())
+        started = time.monotonic()
+        try:
+            await client.async_connect(timeout=2)
+            assert 0.3 <= time.monotonic() - started < 1.5
+            pushalls = [
+                packet
+                for packet in broker.received
+                if isinstance(packet, Publish) and b"pushall" in packet.payload
+            ]
+            assert len(pushalls) == 2  # asked once more before settling for a delta
+            assert client.state.print_data.get("gcode_state") == "IDLE"
+        finally:
+            await client.async_stop()
+
+
+async def test_connect_waits_for_the_full_report(sim_printer: SimulatedPrinter) -> None:
+    for _ in range(3):
+        state = RecordingState()
+        async with connected_client(sim_printer, state=state, start=False):
+            assert any(len(m.get("print", {})) > 40 for m in state.messages)

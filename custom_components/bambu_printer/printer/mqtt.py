@@ -529,7 +529,7 @@ class PrinterClient:
         self._reconnect = False
         self._attempt = 0
         self._connect_timeout = 10.0
-        self._first_report: asyncio.Future[None] | None = None
+        self._first_report: _FirstReport | None = None
         self._pending: list[tuple[Command, asyncio.Future[Reply]]] = []
         self._update_listeners: list[UpdateListener] = []
         self._availability_listeners: list[AvailabilityListener] = []
@@ -634,18 +634,18 @@ class PrinterClient:
         )
 
     async def _connect_once(self, connect_timeout: float) -> MqttConnection:
+        """Open a session, subscribe, ask for the state and wait until it was merged.
+
+        Done at the first full report (the pushall answer). If only deltas arrive, pushall is
+        sent once more after ``_PUSHALL_RETRY`` seconds, and the first delta is accepted after
+        ``_FULL_REPORT_GRACE`` seconds, so firmware whose full report looks different can still
+        connect.
+        """
         settings = self.settings
-        first_report: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + connect_timeout
+        first = _FirstReport(loop)
         connection: MqttConnection | None = None
-
-        def closed_early(reason: BaseException | None) -> None:
-            if not first_report.done():
-                first_report.set_exception(
-                    reason
-                    if isinstance(reason, BambuError)
-                    else ConnectError("the connection closed before the first report")
-                )
-
         try:
             async with asyncio.timeout(connect_timeout):
                 connection = await open_mqtt_connection(
@@ -660,8 +660,8 @@ class PrinterClient:
                     max_packet_size=self._max_packet_size,
                     name=f"printer {self.serial}",
                 )
-                self._first_report = first_report
-                connection.add_close_callback(closed_early)
+                self._first_report = first
+                connection.add_close_callback(first.fail)
                 connection.start(
                     self._on_publish,
                     publish_timeout=3 * settings.keepalive,
@@ -670,7 +670,18 @@ class PrinterClient:
                 _check_suback(await connection.subscribe([(settings.report_topic, 0)]))
                 await self._send(connection, self.commands.pushall())
                 await self._send(connection, self.commands.get_version())
-                await first_report
+                await first.any
+            grace_end = min(loop.time() + _FULL_REPORT_GRACE, deadline)
+            retry = min(_PUSHALL_RETRY, grace_end - loop.time())
+            if not first.full.done() and retry > 0:
+                await asyncio.wait([first.full], timeout=retry)
+                if not first.full.done():
+                    # The pushall may have been lost (e.g. sent before the printer's own
+                    # link was back): ask once more before settling for deltas.
+                    await self._send(connection, self.commands.pushall())
+                    await asyncio.wait([first.full], timeout=max(0.0, grace_end - loop.time()))
+            if first.full.done():
+                first.full.result()  # raises when the link dropped meanwhile
         except BaseException as err:
             if connection is not None:
                 await connection.close()
@@ -686,10 +697,7 @@ class PrinterClient:
             raise
         finally:
             self._first_report = None
-            if first_report.done() and not first_report.cancelled():
-                first_report.exception()  # mark retrieved: nobody else awaits it
-            else:
-                first_report.cancel()
+            first.discard()
         return connection
 
     async def _supervise(self, connection: MqttConnection) -> None:
@@ -797,8 +805,8 @@ class PrinterClient:
             if reply is not None:
                 future.set_result(reply)
         first = self._first_report
-        if first is not None and not first.done() and isinstance(message.get("print"), dict):
-            first.set_result(None)
+        if first is not None:
+            first.seen(message)
 
     def _fail_pending(self, why: str) -> None:
         for _command, future in self._pending:
@@ -852,6 +860,48 @@ class PrinterClient:
         if not reply.ok:
             raise CommandRejected(reply.reason or "no reason given")
         return reply
+
+
+_FULL_REPORT_GRACE: Final = 3.0
+_PUSHALL_RETRY: Final = 1.0
+# Present together only in full reports (pushall answers, X1/H2 periodic reports).
+_FULL_REPORT_KEYS: Final = frozenset(
+    {"gcode_state", "nozzle_temper", "bed_temper", "wifi_signal", "lights_report", "upgrade_state"}
+)
+
+
+class _FirstReport:
+    """Tracks the first status report after (re)connecting: any at all, and a full one."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.any: asyncio.Future[None] = loop.create_future()
+        self.full: asyncio.Future[None] = loop.create_future()
+
+    def seen(self, message: Mapping[str, Any]) -> None:
+        body = message.get("print")
+        if not isinstance(body, Mapping):
+            return
+        if not self.any.done():
+            self.any.set_result(None)
+        if not self.full.done() and body.keys() >= _FULL_REPORT_KEYS:
+            self.full.set_result(None)
+
+    def fail(self, reason: BaseException | None) -> None:
+        error = (
+            reason
+            if isinstance(reason, BambuError)
+            else ConnectError("the connection closed before the first report")
+        )
+        for future in (self.any, self.full):
+            if not future.done():
+                future.set_exception(error)
+
+    def discard(self) -> None:
+        for future in (self.any, self.full):
+            if future.done() and not future.cancelled():
+                future.exception()  # mark retrieved: nobody else awaits it
+            else:
+                future.cancel()
 
 
 def _check_suback(codes: tuple[int, ...]) -> None:
