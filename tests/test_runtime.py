@@ -321,3 +321,52 @@ async def test_diagnostics_redact_secrets(hass: HomeAssistant, printer: Simulate
     for module in diagnostics["state"]["versions"].values():
         assert module.get("sn", "**REDACTED**") == "**REDACTED**"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("trust_simulator")
+async def test_command_while_offline_says_not_connected(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """A command while the printer is off says it is not connected."""
+    entry = await setup_entry(hass, make_entry(printer))
+    nozzle = entity_id(hass, entry, "sensor", "nozzle_temperature")
+    await printer.stop_broker()
+    await wait_until(lambda: hass.states.get(nozzle).state == STATE_UNAVAILABLE)  # type: ignore[union-attr]
+    # Home Assistant does not press unavailable buttons; a press racing the disconnect
+    # reaches the coordinator, which must explain instead of failing obscurely.
+    coordinator = entry.runtime_data.coordinator
+    with pytest.raises(HomeAssistantError) as raised:
+        await coordinator.async_send(coordinator.commands.pause())
+    assert raised.value.translation_key == "not_connected"
+    with pytest.raises(HomeAssistantError) as raised:
+        await coordinator.async_request_full_state()
+    assert raised.value.translation_key == "not_connected"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("trust_simulator")
+async def test_setup_retries_on_certificate_mismatch(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """A printer whose certificate is not for the configured serial is not trusted."""
+    entry = make_entry(printer)
+    data = {**entry.data, "serial": "01P00A999999999"}
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="01P00A999999999", data=data)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason is not None
+    assert "01P00A999999999" in entry.reason
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("trust_simulator")
+async def test_home_assistant_stop_closes_the_connection(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """Stopping Home Assistant closes the printer connection without unloading the entry."""
+    entry = await setup_entry(hass, make_entry(printer))
+    client = entry.runtime_data.coordinator.client
+    assert client.available
+    await hass.async_stop()
+    assert not client.available
