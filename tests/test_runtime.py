@@ -19,6 +19,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -370,3 +371,23 @@ async def test_home_assistant_stop_closes_the_connection(
     assert client.available
     await hass.async_stop()
     assert not client.available
+
+
+@pytest.mark.usefixtures("trust_simulator")
+async def test_firmware_update_shows_on_device(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """After the printer installs new firmware, the device page shows the new version."""
+    entry = await setup_entry(hass, make_entry(printer))
+    registry = dr.async_get(hass)
+    device = registry.async_get_device(identifiers={(DOMAIN, printer.serial)})
+    assert device is not None
+    assert device.model == "P1S"
+    assert device.sw_version == printer.engine.version_report()["info"]["module"][0]["sw_ver"]
+
+    report = printer.engine.version_report()
+    report["info"]["module"][0]["sw_ver"] = "01.09.00.00"
+    printer.publish_report(report)
+    # Any status report carries the change to the coordinator.
+    await wait_until(lambda: registry.async_get(device.id).sw_version == "01.09.00.00")  # type: ignore[union-attr]
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -11,7 +11,6 @@ from .connection import async_local_settings
 from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry, BambuRuntimeData
-from .printer.commands import CommandFactory
 from .printer.errors import AuthError, ConnectError, TlsError
 from .printer.mqtt import PrinterClient
 
@@ -42,7 +41,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
             translation_placeholders={"host": settings.host},
         ) from err
 
-    coordinator = BambuCoordinator(hass, entry, client, CommandFactory())
+    coordinator = BambuCoordinator(hass, entry, client)
     coordinator.async_attach()
     entry.async_on_unload(client.async_stop)
     entry.async_on_unload(coordinator.async_detach)

@@ -36,7 +36,6 @@ from .const import (
     VALIDATE_TIMEOUT,
 )
 from .data import BambuConfigEntry
-from .printer.commands import CommandFactory
 from .printer.errors import AuthError, CommandError, ConnectError, ConnectTimeout, TlsError
 from .printer.models import PrinterModel
 from .printer.mqtt import PrinterClient
@@ -105,7 +104,7 @@ async def _async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Print
         # The module list that names the model may trail the first status report; ask for
         # it and wait, since the entry's title needs the model. Old firmware may not answer.
         with suppress(CommandError):
-            await client.async_request(CommandFactory().get_version(), timeout=5)
+            await client.async_request(client.commands.get_version(), timeout=5)
         return client.state.model or PrinterModel.UNKNOWN
     finally:
         await client.async_stop()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .const import COMMAND_TIMEOUT, CONF_MODEL, DOMAIN, OPTION_READ_ONLY
@@ -32,7 +33,6 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         hass: HomeAssistant,
         entry: BambuConfigEntry,
         client: PrinterClient,
-        commands: CommandFactory,
     ) -> None:
         super().__init__(
             hass,
@@ -42,10 +42,15 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
             update_interval=None,
         )
         self.client = client
-        self.commands = commands
         self.data = client.state
         self._was_available = client.available
+        self._firmware = client.state.firmware.version
         self._unsubscribers: list[CALLBACK_TYPE] = []
+
+    @property
+    def commands(self) -> CommandFactory:
+        """Return the client's command builder: one sequence of ids per connection."""
+        return self.client.commands
 
     @property
     def serial(self) -> str:
@@ -82,7 +87,23 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
 
     @callback
     def _handle_report(self) -> None:
-        self.async_set_updated_data(self.client.state)
+        state = self.client.state
+        firmware = state.firmware.version
+        if firmware != self._firmware:
+            self._firmware = firmware
+            self._async_update_device(firmware, state.model)
+        self.async_set_updated_data(state)
+
+    @callback
+    def _async_update_device(self, firmware: str | None, model: PrinterModel | None) -> None:
+        """Show a firmware update (or the model learnt after setup) on the device page."""
+        registry = dr.async_get(self.hass)
+        known = model is not None and model is not PrinterModel.UNKNOWN
+        for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+            sw_version = firmware or device.sw_version
+            model_name = model.product_name if model is not None and known else device.model
+            if (sw_version, model_name) != (device.sw_version, device.model):
+                registry.async_update_device(device.id, sw_version=sw_version, model=model_name)
 
     @callback
     def _handle_availability(self, available: bool) -> None:
@@ -98,7 +119,9 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
     @callback
     def _handle_auth_failure(self) -> None:
         _LOGGER.warning(
-            "Printer %s refused the access code; asking to re-authenticate", self.serial
+            "Printer %s refused the credentials (access code or account token); "
+            "asking to re-authenticate",
+            self.serial,
         )
         self.config_entry.async_start_reauth(self.hass)
 
