@@ -118,11 +118,7 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
 
     @callback
     def _handle_auth_failure(self) -> None:
-        _LOGGER.warning(
-            "Printer %s refused the credentials (access code or account token); "
-            "asking to re-authenticate",
-            self.serial,
-        )
+        # The client has logged the refusal and stopped retrying; ask the user for the code.
         self.config_entry.async_start_reauth(self.hass)
 
     async def async_send(self, command: Command) -> Reply:
