@@ -1,0 +1,671 @@
+"""The demo behind ``scripts/develop``: simulated printers in a real Home Assistant.
+
+It starts the simulator (an X1C, a P1S and an A1, each with its own TLS Mosquitto on
+127.0.0.1, printing at a visible speed-up), starts Home Assistant from ``config/`` with this
+integration linked in, completes onboarding, adds the printers through the integration's own
+config flow over Home Assistant's REST API, prints the dashboard's URL and runs until SIGINT
+or SIGTERM, then stops Home Assistant and the simulator (which stops its brokers).
+
+Running it again reuses ``config/``: the printers keep their serial numbers and access code, so
+the existing entries are updated through the reconfigure flow (the simulator's ports change on
+every start) instead of being added twice. The end-to-end tests drive the same code.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final
+
+import aiohttp
+from homeassistant.const import CONF_HOST, CONF_PORT
+
+from custom_components.bambu_printer.const import (
+    CONF_ACCESS_CODE,
+    CONF_CAMERA_PORT,
+    CONF_SERIAL,
+    DOMAIN,
+    ENV_CA_FILE,
+    SECTION_ADVANCED,
+)
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG: Final = ROOT / "config"
+HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8123
+PORT_ENV: Final = "BAMBU_DEMO_PORT"  # configuration.yaml reads the port from here
+DEFAULT_SPEEDUP: Final = 10.0
+DASHBOARD: Final = "bambu-printers"
+OWNER_NAME: Final = "Demo"
+OWNER_USERNAME: Final = "demo"
+
+HA_START_TIMEOUT: Final = 180.0  # the first start compiles translations and writes .storage
+SIMULATOR_START_TIMEOUT: Final = 30.0
+ENTRY_LOAD_TIMEOUT: Final = 60.0
+HA_STOP_TIMEOUT: Final = 30.0
+SIMULATOR_STOP_TIMEOUT: Final = 15.0
+_PR_SET_PDEATHSIG: Final = 1
+# Onboarding steps marked done before the first start. Finishing "core_config" over the API
+# would set up met.no weather, radio browser and Google Translate, which reach the internet;
+# the location they would ask for is in configuration.yaml instead. "user" is done over the API.
+_PRESET_ONBOARDING: Final = ("core_config", "analytics", "integration")
+_ONBOARDING_STORAGE_VERSION: Final = 4
+
+
+@dataclass(frozen=True)
+class DemoPrinter:
+    """A simulated printer of the demo; fixed serials keep entity ids stable across runs."""
+
+    model: str
+    serial: str
+
+
+PRINTERS: Final = (
+    DemoPrinter("X1C", "00M00A000000001"),
+    DemoPrinter("P1S", "01P00A000000001"),
+    DemoPrinter("A1", "03900A000000001"),
+)
+
+
+class DemoError(Exception):
+    """Something the person running the demo has to fix; the message says what."""
+
+
+def _die_with_parent() -> None:  # pragma: no cover  (runs in the forked child)
+    """Ask Linux to SIGTERM a child when the demo dies without cleaning up (e.g. SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Return whether nothing listens on host:port (so Home Assistant can bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only the owner can read (the demo's access code and password)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _flow_error(what: str, result: Mapping[str, Any]) -> DemoError:
+    """Describe a config flow that did not end the way the demo needs."""
+    detail = result.get("errors") or result.get("reason") or result.get("type")
+    return DemoError(f"{what}: the config flow answered {detail!r}")
+
+
+class HomeAssistantApi:
+    """The few REST calls the demo and its tests make to a local Home Assistant."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        self._session = session
+        self.base_url = base_url.rstrip("/")
+        self._headers: dict[str, str] = {}
+
+    @property
+    def client_id(self) -> str:
+        """Return the OAuth client id: Home Assistant accepts its own URL."""
+        return f"{self.base_url}/"
+
+    async def _request(
+        self, method: str, path: str, *, json_body: Any = None, data: Any = None
+    ) -> Any:
+        try:
+            async with self._session.request(
+                method, f"{self.base_url}{path}", json=json_body, data=data, headers=self._headers
+            ) as response:
+                if response.status >= 400:
+                    text = await response.text()
+                    raise DemoError(f"{method} {path} failed: HTTP {response.status} {text[:200]}")
+                return await response.json()
+        except aiohttp.ClientError as err:
+            raise DemoError(f"{method} {path} failed: {err}") from err
+
+    async def is_up(self) -> bool:
+        """Return whether Home Assistant answers HTTP yet.
+
+        Its auth API is there from the start; before onboarding it answers 400.
+        """
+        try:
+            async with self._session.get(f"{self.base_url}/auth/providers") as response:
+                return response.status < 500
+        except aiohttp.ClientError:
+            return False
+
+    async def needs_owner(self) -> bool:
+        """Return whether onboarding still waits for the owner account.
+
+        Once onboarding is complete, Home Assistant no longer serves its onboarding API.
+        """
+        async with self._session.get(f"{self.base_url}/api/onboarding") as response:
+            if response.status == 404:
+                return False
+            if response.status != 200:
+                raise DemoError(f"GET /api/onboarding failed: HTTP {response.status}")
+            steps = await response.json()
+        return any(step["step"] == "user" and not step["done"] for step in steps)
+
+    async def create_owner(self, password: str) -> None:
+        """Create the owner account (the onboarding's "user" step)."""
+        await self._request(
+            "POST",
+            "/api/onboarding/users",
+            json_body={
+                "client_id": self.client_id,
+                "name": OWNER_NAME,
+                "username": OWNER_USERNAME,
+                "password": password,
+                "language": "en",
+            },
+        )
+
+    async def login(self) -> None:
+        """Log in as the owner through the trusted-networks provider (loopback only)."""
+        flow = await self._request(
+            "POST",
+            "/auth/login_flow",
+            json_body={
+                "client_id": self.client_id,
+                "handler": ["trusted_networks", None],
+                "redirect_uri": self.client_id,
+            },
+        )
+        if flow.get("type") == "form":
+            # More than one user: Home Assistant asks which one. Prefer the demo's owner.
+            users: dict[str, str] = dict(flow["data_schema"][0].get("options", []))
+            user = next((uid for uid, name in users.items() if name == OWNER_NAME), None)
+            flow = await self._request(
+                "POST",
+                f"/auth/login_flow/{flow['flow_id']}",
+                json_body={"client_id": self.client_id, "user": user or next(iter(users), "")},
+            )
+        if flow.get("type") != "create_entry":
+            raise DemoError(f"the trusted-networks login did not complete: {flow.get('type')}")
+        token = await self._request(
+            "POST",
+            "/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": flow["result"],
+                "client_id": self.client_id,
+            },
+        )
+        self._headers = {"Authorization": f"Bearer {token['access_token']}"}
+
+    async def entries(self) -> list[dict[str, Any]]:
+        """Return this integration's config entries."""
+        entries = await self._request("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+        return list(entries)
+
+    async def states(self) -> dict[str, dict[str, Any]]:
+        """Return every entity's state by entity id."""
+        states = await self._request("GET", "/api/states")
+        return {state["entity_id"]: state for state in states}
+
+    async def state(self, entity_id: str) -> dict[str, Any]:
+        """Return one entity's state."""
+        return dict(await self._request("GET", f"/api/states/{entity_id}"))
+
+    async def _flow(self, flow_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(
+            await self._request(
+                "POST", f"/api/config/config_entries/flow/{flow_id}", json_body=dict(data)
+            )
+        )
+
+    async def add_printer(self, form: Mapping[str, Any]) -> str:
+        """Add a printer through the user flow ("local" step); return the entry's title."""
+        what = f"adding printer {form[CONF_SERIAL]}"
+        result = dict(
+            await self._request(
+                "POST", "/api/config/config_entries/flow", json_body={"handler": DOMAIN}
+            )
+        )
+        for _ in range(4):
+            if result.get("type") == "menu":
+                result = await self._flow(result["flow_id"], {"next_step_id": "local"})
+            elif result.get("type") == "form" and result.get("step_id") == "local":
+                if result.get("errors"):
+                    raise _flow_error(what, result)
+                result = await self._flow(result["flow_id"], form)
+            elif result.get("type") == "create_entry":
+                return str(result["title"])
+            else:
+                break
+        raise _flow_error(what, result)
+
+    async def reconfigure_printer(self, entry_id: str, form: Mapping[str, Any]) -> None:
+        """Point an existing entry at the printer's current address through reconfigure."""
+        what = f"updating printer {form[CONF_SERIAL]}"
+        result = dict(
+            await self._request(
+                "POST",
+                "/api/config/config_entries/flow",
+                json_body={"handler": DOMAIN, "entry_id": entry_id},
+            )
+        )
+        if result.get("type") != "form":
+            raise _flow_error(what, result)
+        fields = {key: value for key, value in form.items() if key != CONF_SERIAL}
+        result = await self._flow(result["flow_id"], fields)
+        if result.get("type") != "abort" or result.get("reason") != "reconfigure_successful":
+            raise _flow_error(what, result)
+
+
+def printer_form(endpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the local config flow's form for one of the simulator's printers."""
+    advanced: dict[str, Any] = {CONF_PORT: int(endpoint["port"])}
+    if endpoint.get("camera_port"):
+        advanced[CONF_CAMERA_PORT] = int(endpoint["camera_port"])
+    return {
+        CONF_HOST: endpoint["host"],
+        CONF_SERIAL: endpoint["serial"],
+        CONF_ACCESS_CODE: endpoint["access_code"],
+        SECTION_ADVANCED: advanced,
+    }
+
+
+def find_entry(entries: Sequence[Mapping[str, Any]], serial: str) -> Mapping[str, Any] | None:
+    """Return the entry of the printer with this serial (the flow titles it "<model> <serial>")."""
+    return next((e for e in entries if str(e.get("title", "")).endswith(f" {serial}")), None)
+
+
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool]], *, within: float, interval: float = 0.25, what: str
+) -> None:
+    """Await ``predicate()`` (a coroutine function) until it is truthy, or raise DemoError."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await predicate():
+        if loop.time() > deadline:
+            raise DemoError(f"gave up waiting for {what} after {within:.0f} s")
+        await asyncio.sleep(interval)
+
+
+class DemoStack:
+    """The simulator and Home Assistant as child processes, started and stopped together."""
+
+    def __init__(
+        self,
+        config_dir: Path = DEFAULT_CONFIG,
+        *,
+        port: int = DEFAULT_PORT,
+        speedup: float = DEFAULT_SPEEDUP,
+        printers: Sequence[DemoPrinter] = PRINTERS,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config_dir = config_dir.resolve()
+        self.state_dir = self.config_dir / ".demo"
+        self.port = port
+        self.speedup = speedup
+        self.printers = tuple(printers)
+        self._say = say or (lambda message: print(f"[demo] {message}", flush=True))  # noqa: T201
+        self.simulator: asyncio.subprocess.Process | None = None
+        self.hass: asyncio.subprocess.Process | None = None
+        self.endpoints: list[dict[str, Any]] = []
+        self._access_code = ""
+        self._password = ""
+        self._simulator_log: IO[bytes] | None = None
+        self._hass_log: IO[bytes] | None = None
+        self._drain: asyncio.Task[None] | None = None
+        self.started_at = time.monotonic()
+
+    @property
+    def base_url(self) -> str:
+        """Return Home Assistant's address."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """Return the dashboard's address."""
+        return f"{self.base_url}/{DASHBOARD}"
+
+    def say(self, message: str) -> None:
+        """Tell the person running the demo what is happening."""
+        self._say(message)
+
+    # ------------------------------------------------------------------ preparation (sync)
+
+    def prepare(self) -> None:
+        """Lay out the config folder: configuration, integration link, onboarding, secrets.
+
+        Synchronous on purpose: it runs once before the event loop starts.
+        """
+        if not port_is_free(self.port):
+            raise DemoError(
+                f"port {self.port} on {HOST} is in use (another Home Assistant?); "
+                f"choose another with --port or {PORT_ENV}"
+            )
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(exist_ok=True)
+        if not (self.config_dir / "configuration.yaml").exists():
+            shutil.copy2(DEFAULT_CONFIG / "configuration.yaml", self.config_dir)
+            shutil.copytree(
+                DEFAULT_CONFIG / "dashboards", self.config_dir / "dashboards", dirs_exist_ok=True
+            )
+        self._link_integration()
+        self._seed_onboarding()
+        self._access_code = self._secret("access_code", lambda: f"{secrets.randbelow(10**8):08d}")
+        self._password = self._secret("owner_password", lambda: secrets.token_urlsafe(18))
+        self._simulator_log = (self.state_dir / "simulator.log").open("wb")
+        self._hass_log = (self.state_dir / "home-assistant.console.log").open("wb")
+
+    def _link_integration(self) -> None:
+        """Make config/custom_components/bambu_printer point at the working tree's code."""
+        link = self.config_dir / "custom_components" / DOMAIN
+        target = ROOT / "custom_components" / DOMAIN
+        link.parent.mkdir(exist_ok=True)
+        if link.is_symlink():
+            if link.resolve() == target.resolve():
+                return
+            link.unlink()
+        elif link.exists():
+            raise DemoError(f"{link} exists and is not a link to {target}: move it away")
+        link.symlink_to(target, target_is_directory=True)
+
+    def _seed_onboarding(self) -> None:
+        """Before the very first start, mark the onboarding steps done that we must not run."""
+        path = self.config_dir / ".storage" / "onboarding"
+        if path.exists():
+            return
+        path.parent.mkdir(exist_ok=True)
+        data = {
+            "version": _ONBOARDING_STORAGE_VERSION,
+            "minor_version": 1,
+            "key": "onboarding",
+            "data": {"done": list(_PRESET_ONBOARDING)},
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+    def _secret(self, name: str, make: Callable[[], str]) -> str:
+        """Return a value kept in .demo/ across runs, creating it the first time."""
+        path = self.state_dir / name
+        if path.exists():
+            value = path.read_text(encoding="utf-8").strip()
+            if value:
+                return value
+        value = make()
+        _write_private(path, value + "\n")
+        return value
+
+    # ------------------------------------------------------------------ start
+
+    async def start(self) -> None:
+        """Start everything and add (or update) the printers; returns when all are loaded."""
+        self.started_at = time.monotonic()
+        await self._start_simulator()
+        await self._start_hass()
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            api = HomeAssistantApi(session, self.base_url)
+            await wait_for(self._hass_up(api), within=HA_START_TIMEOUT, what="Home Assistant")
+            self.say(f"Home Assistant answers after {self.elapsed():.1f} s")
+            if await api.needs_owner():
+                await api.create_owner(self._password)
+                self.say(
+                    f"created the owner account {OWNER_USERNAME!r} (its password is in "
+                    f"{self.state_dir / 'owner_password'}; this machine needs none)"
+                )
+            await api.login()
+            await self._add_printers(api)
+
+    def elapsed(self) -> float:
+        """Return the seconds since start() began."""
+        return time.monotonic() - self.started_at
+
+    async def _start_simulator(self) -> None:
+        models = ",".join(printer.model for printer in self.printers)
+        self.say(f"starting simulated printers {models} at {self.speedup:g}x speed")
+        json_out = self.state_dir / "printers.json"
+        self.simulator = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "simulator",
+            "--printers",
+            models,
+            "--serials",
+            ",".join(printer.serial for printer in self.printers),
+            "--access-code",
+            self._access_code,
+            "--speedup",
+            str(self.speedup),
+            "--printing",
+            "--camera",
+            "--json-out",
+            str(json_out),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=self._simulator_log,
+            preexec_fn=_die_with_parent,  # this process has no threads
+        )
+        stdout = self.simulator.stdout
+        assert stdout is not None  # noqa: S101  (PIPE above)
+        try:
+            async with asyncio.timeout(SIMULATOR_START_TIMEOUT):
+                while not (line := await stdout.readline()).startswith(b"simulator: running"):
+                    if not line:
+                        raise DemoError(
+                            f"the simulator exited; see {self.state_dir / 'simulator.log'}"
+                        )
+        except TimeoutError as err:
+            raise DemoError("the simulator did not start within 30 s") from err
+        self._drain = asyncio.create_task(self._drain_simulator(stdout), name="demo drain")
+        self.endpoints = list(_read_json(json_out)["printers"])
+
+    async def _drain_simulator(self, stdout: asyncio.StreamReader) -> None:
+        """Keep reading the simulator's output so it never blocks on a full pipe."""
+        while await stdout.readline():
+            pass
+
+    async def _start_hass(self) -> None:
+        ca_path = str(self.endpoints[0]["ca_path"])
+        env = {**os.environ, ENV_CA_FILE: ca_path, PORT_ENV: str(self.port)}
+        self.say(f"starting Home Assistant from {self.config_dir}")
+        self.hass = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "homeassistant",
+            "--config",
+            str(self.config_dir),
+            "--skip-pip",
+            cwd=self.config_dir,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._hass_log,
+            stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=_die_with_parent,  # this process has no threads
+        )
+
+    def _hass_up(self, api: HomeAssistantApi) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            if self.hass is None or self.hass.returncode is not None:
+                raise DemoError(
+                    "Home Assistant exited during start-up; see "
+                    f"{self.config_dir / 'home-assistant.log'}"
+                )
+            return await api.is_up()
+
+        return check
+
+    async def _add_printers(self, api: HomeAssistantApi) -> None:
+        entries = await api.entries()
+
+        async def add_or_update(endpoint: Mapping[str, Any]) -> str:
+            form = printer_form(endpoint)
+            entry = find_entry(entries, str(endpoint["serial"]))
+            if entry is None:
+                title = await api.add_printer(form)
+                return f"added {title}"
+            await api.reconfigure_printer(str(entry["entry_id"]), form)
+            return f"updated {entry['title']} (new ports)"
+
+        for message in await asyncio.gather(*map(add_or_update, self.endpoints)):
+            self.say(message)
+
+        serials = [str(endpoint["serial"]) for endpoint in self.endpoints]
+
+        async def all_loaded() -> bool:
+            current = await api.entries()
+            found = [find_entry(current, serial) for serial in serials]
+            return all(entry is not None and entry["state"] == "loaded" for entry in found)
+
+        await wait_for(all_loaded, within=ENTRY_LOAD_TIMEOUT, what="the printers to connect")
+
+    # ------------------------------------------------------------------ run and stop
+
+    async def wait_exited(self) -> str:
+        """Return when Home Assistant or the simulator exits by itself, naming it."""
+        waits = {
+            asyncio.ensure_future(process.wait()): name
+            for process, name in ((self.hass, "Home Assistant"), (self.simulator, "the simulator"))
+            if process is not None
+        }
+        try:
+            done, _pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in waits:
+                future.cancel()
+        return waits[next(iter(done))]
+
+    async def stop(self) -> None:
+        """Stop Home Assistant, then the simulator (and so its brokers); idempotent."""
+        hass, self.hass = self.hass, None
+        if hass is not None:
+            await _terminate(hass, HA_STOP_TIMEOUT)
+        simulator, self.simulator = self.simulator, None
+        if simulator is not None:
+            await _terminate(simulator, SIMULATOR_STOP_TIMEOUT)
+        drain, self._drain = self._drain, None
+        if drain is not None:
+            drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drain
+        for log in (self._simulator_log, self._hass_log):
+            if log is not None:
+                log.close()
+        self._simulator_log = self._hass_log = None
+
+
+async def _terminate(process: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM a child and reap it; SIGKILL when it does not stop in time."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+        try:
+            async with asyncio.timeout(grace):
+                await process.wait()
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+    await process.wait()
+
+
+async def run(stack: DemoStack) -> int:
+    """Start the stack, print its URL, run until SIGINT/SIGTERM or a child dies, stop it."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    stopping = asyncio.ensure_future(stop.wait())
+    code = 0
+    try:
+        code = await _run_until_stopped(stack, stopping)
+    except DemoError as err:
+        stack.say(f"error: {err}")
+        code = 1
+    finally:
+        stopping.cancel()
+        await stack.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    stack.say("stopped")
+    return code
+
+
+async def _run_until_stopped(stack: DemoStack, stopping: asyncio.Future[Any]) -> int:
+    starting = asyncio.ensure_future(stack.start())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        stack.say("interrupted during start-up; stopping")
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, DemoError):
+            await starting
+        return 0
+    starting.result()
+    stack.say(f"ready after {stack.elapsed():.1f} s: open {stack.url}  (Ctrl-C stops everything)")
+    exited = asyncio.ensure_future(stack.wait_exited())
+    await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if exited.done():
+        stack.say(f"{exited.result()} exited unexpectedly; stopping")
+        return 1
+    exited.cancel()
+    stack.say("stopping")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser of ``scripts/develop``."""
+    parser = argparse.ArgumentParser(
+        prog="scripts/develop",
+        description="Run Home Assistant with three simulated Bambu Lab printers on 127.0.0.1.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="Home Assistant config folder (default: config/ in the repository)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get(PORT_ENV, DEFAULT_PORT)),
+        help=f"Home Assistant's HTTP port on {HOST} (default: ${PORT_ENV} or {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--speedup",
+        type=float,
+        default=DEFAULT_SPEEDUP,
+        help=f"simulated seconds per real second (default {DEFAULT_SPEEDUP:g})",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo until interrupted."""
+    args = build_parser().parse_args(argv)
+    stack = DemoStack(args.config, port=args.port, speedup=args.speedup)
+    try:
+        stack.prepare()
+    except DemoError as err:
+        print(f"[demo] error: {err}", file=sys.stderr)  # noqa: T201
+        return 1
+    return asyncio.run(run(stack))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
