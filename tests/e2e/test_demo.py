@@ -1,0 +1,207 @@
+"""The demo in a real browser: live printer values, a working Pause button, a clean Ctrl-C.
+
+These tests start real processes (``scripts/develop``: Home Assistant, the simulator, one
+Mosquitto per printer) and headless Chromium, so they need loopback sockets and take a minute.
+"""
+
+import asyncio
+import re
+import shutil
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+from playwright.async_api import Locator, Page, async_playwright, expect
+
+from scripts.demo import PRINTERS, ROOT, HomeAssistantApi
+
+from .conftest import OUTPUT, DemoProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("socket_enabled")]
+
+type RunDemo = Callable[..., Awaitable[DemoProcess]]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DASHBOARD_FILE = ROOT / "config" / "dashboards" / "printers.yaml"
+README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
+SPEEDUP = "20"  # prints start after ~18 s and then gain 1 % about every second
+# Entity ids of the demo printers all contain "_" (unlike service names such as button.press).
+ENTITY_ID = re.compile(
+    r"\b(?:sensor|binary_sensor|button|camera|light)\.[a-z0-9]+_[a-z0-9_]*[a-z0-9]\b"
+)
+# Resolves once the <img> shows a decoded picture (the MJPEG stream's first frame).
+WAIT_FOR_PICTURE = """img => new Promise(resolve => {
+  const check = () => (img.naturalWidth > 0 ? resolve(true) : setTimeout(check, 200));
+  check();
+})"""
+AMS_SLOTS = ("ams_a_tray_1", "ams_a_tray_2", "ams_a_tray_3", "ams_a_tray_4", "external_spool")
+
+
+def _dashboard_entity_ids() -> set[str]:
+    """Return every entity the dashboard names, including those its AMS templates build."""
+    text = DASHBOARD_FILE.read_text(encoding="utf-8")
+    yaml.safe_load(text)  # the file is plain YAML, no Home Assistant tags
+    ids = set(ENTITY_ID.findall(text))
+    for prefix in re.findall(r"set p = '(sensor\.[a-z0-9_]+_)'", text):
+        ids.update(
+            f"{prefix}{slot}_{kind}"
+            for slot in AMS_SLOTS
+            for kind in ("color", "filament", "remaining")
+        )
+    return ids
+
+
+def _section(page: Page, heading: str) -> Locator:
+    """Return the dashboard section of one printer (found by its heading card)."""
+    return page.locator("hui-section").filter(
+        has=page.locator("hui-heading-card", has_text=heading)
+    )
+
+
+def _tile_value(section: Locator, name: str) -> Locator:
+    """Return the state text of the tile card called ``name``."""
+    return section.locator("hui-tile-card").filter(has_text=name).locator("[slot=secondary]")
+
+
+async def _percent(locator: Locator) -> int:
+    text = (await locator.inner_text()).strip()
+    match = re.fullmatch(r"(\d+)\s*%", text)
+    assert match, f"progress shows {text!r}, not a percentage"
+    return int(match.group(1))
+
+
+async def _wait_for_progress_change(progress: Locator) -> tuple[int, int]:
+    """Wait until the shown progress changes (the print starts after calibration)."""
+    first = await _percent(progress)
+    await expect(progress).not_to_have_text(re.compile(rf"^\s*{first}\s*%\s*$"), timeout=90_000)
+    return first, await _percent(progress)
+
+
+async def _api(session: aiohttp.ClientSession, demo: DemoProcess) -> HomeAssistantApi:
+    api = HomeAssistantApi(session, demo.base_url)
+    await api.login()
+    return api
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
+)
+async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Path) -> None:
+    demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP)
+    await demo.wait_ready()
+    assert demo.url == f"{demo.base_url}/bambu-printers"
+    assert len(demo.started("-m homeassistant")) == 1
+    assert len(demo.started("-m simulator")) == 1
+    assert len(demo.started("mosquitto")) == len(PRINTERS)
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch_persistent_context(
+            tmp_path / "chromium",
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            # Tall enough for the whole dashboard: Home Assistant scrolls an inner element,
+            # which a full-page screenshot would cut under the sticky toolbar.
+            viewport={"width": 1500, "height": 1240},
+        )
+        try:
+            # Docked sidebar hidden: the screenshot is about the printers.
+            await browser.add_init_script(
+                "localStorage.setItem('dockedSidebar', JSON.stringify('always_hidden'))"
+            )
+            page = browser.pages[0] if browser.pages else await browser.new_page()
+            # The trusted-networks provider logs 127.0.0.1 in without a password.
+            await page.goto(demo.url)
+            p1s = _section(page, "P1S")
+            await expect(p1s).to_have_count(1, timeout=60_000)
+            status = _tile_value(p1s, "Status")
+            progress = _tile_value(p1s, "Progress")
+            await expect(status).to_have_text("Printing", timeout=30_000)
+            await expect(progress).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
+            first, last = await _wait_for_progress_change(progress)
+            assert last > first
+            await expect(_tile_value(p1s, "Remaining time")).to_have_text(re.compile(r"\d"))
+
+            await p1s.locator("hui-button-card").filter(has_text="Pause").click()
+            await expect(status).to_have_text("Paused", timeout=20_000)
+
+            # Every printer shows live values, the P1S its camera picture.
+            camera = p1s.locator("hui-picture-entity-card img").first
+            async with asyncio.timeout(30):
+                await camera.evaluate(WAIT_FOR_PICTURE)
+            for heading in ("X1 Carbon", "P1S", "A1"):
+                shown = _tile_value(_section(page, heading), "Progress")
+                await expect(shown).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
+                await expect(shown).not_to_have_text(re.compile(r"^\s*0\s*%"), timeout=60_000)
+            await expect(page.get_by_text("Unavailable", exact=True)).to_have_count(0)
+            await page.mouse.move(0, 0)  # no hover highlight on the Pause button
+            # The camera sends a frame a second and browsers show the one before the newest.
+            await page.wait_for_timeout(3_000)
+            OUTPUT.mkdir(exist_ok=True)
+            screenshot = OUTPUT / "dashboard.png"
+            await page.screenshot(path=screenshot)
+        finally:
+            await browser.close()
+    README_SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(screenshot, README_SCREENSHOT)
+
+    # Ctrl-C in a terminal: SIGINT to the whole foreground process group.
+    demo.send(signal.SIGINT, group=True)
+    assert await demo.wait_exit() == 0
+    assert demo.lines[-1] == "[demo] stopped"
+    assert demo.leftovers() == []
+
+
+async def test_second_run_reuses_config_and_sigterm_stops_everything(
+    run_demo: RunDemo, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    first = await run_demo(config, "--speedup", SPEEDUP)
+    await first.wait_ready()
+    assert sum("] added " in line for line in first.lines) == len(PRINTERS)
+    first.send(signal.SIGTERM, group=False)
+    assert await first.wait_exit() == 0
+    assert first.leftovers() == []
+
+    second = await run_demo(config, "--speedup", SPEEDUP)
+    await second.wait_ready()
+    assert not any("] added " in line for line in second.lines)
+    assert sum("] updated " in line for line in second.lines) == len(PRINTERS)
+    assert second.ready_after < 60
+
+    async with aiohttp.ClientSession() as session:
+        api = await _api(session, second)
+        entries = await api.entries()
+        assert sorted(entry["title"].split()[-1] for entry in entries) == sorted(
+            printer.serial for printer in PRINTERS
+        )
+        assert {entry["state"] for entry in entries} == {"loaded"}
+        states = await api.states()
+    missing = sorted(_dashboard_entity_ids() - states.keys())
+    assert missing == [], "the dashboard names entities Home Assistant does not have"
+    unavailable = sorted(
+        entity_id
+        for entity_id in _dashboard_entity_ids()
+        if states[entity_id]["state"] == "unavailable"
+    )
+    assert unavailable == []
+
+    # `kill <pid>`: SIGTERM to the demo alone; it stops what it started.
+    second.send(signal.SIGTERM, group=False)
+    assert await second.wait_exit() == 0
+    assert second.leftovers() == []
+    assert len(second.seen) >= 2 + len(PRINTERS)  # HA, simulator, brokers were tracked
