@@ -8,6 +8,7 @@ from a *different* :class:`TestCA`, or for a different serial.
 """
 
 import datetime
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,10 +87,18 @@ class TestCA:
     def __repr__(self) -> str:
         return f"<TestCA {self.name!r} at {self.directory}>"
 
-    def issue(self, common_name: str, *, dns_names: tuple[str, ...] = ()) -> CertPair:
+    def issue(
+        self,
+        common_name: str,
+        *,
+        dns_names: tuple[str, ...] = (),
+        ip_addresses: tuple[str, ...] = (),
+    ) -> CertPair:
         """Issue a server certificate like a printer's: CN = ``common_name``, no AKI.
 
-        ``dns_names`` adds a subjectAltName (real printers have none; then only the CN counts).
+        ``dns_names`` and ``ip_addresses`` add a subjectAltName (real printers have none; then
+        only the CN counts). With a subjectAltName the CN is no longer checked, so list the CN
+        among ``dns_names`` when clients must still reach the server under that name.
         """
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
@@ -103,11 +112,10 @@ class TestCA:
             .not_valid_after(now + _VALIDITY)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         )
-        if dns_names:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(name) for name in dns_names]),
-                critical=False,
-            )
+        if dns_names or ip_addresses:
+            names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
+            names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         certificate = builder.sign(self._key, hashes.SHA256())
         self._issued += 1
         stem = f"server-{self._issued}"

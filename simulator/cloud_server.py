@@ -4,7 +4,9 @@ It serves the paths the integration uses (login with password or email code, sen
 two-factor sign-in, user id, bind list) with configurable accounts, answers the way the real
 service is documented to answer, and produces the failures a real cloud produces on demand:
 HTTP 429 with Retry-After, a Cloudflare-style HTML challenge, slow answers, and 401 for expired or
-revoked tokens. Tests point the bind list at simulated printers with `add_printer`.
+revoked tokens. Tests point the bind list at simulated printers with `add_printer`, and with
+`add_token_listener` let a simulated printer's broker accept each new token (the cloud broker's
+``u_<uid>`` / token login).
 
 Secrets here are test secrets; the server still keeps them out of its logs (no access log).
 """
@@ -106,6 +108,7 @@ class RecordedRequest:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TokenListener = Callable[[FakeCloudUser, str], Awaitable[None]]
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -135,6 +138,7 @@ class FakeBambuCloud:
         self._tokens: dict[str, _TokenRecord] = {}
         self._tfa_keys: dict[str, str] = {}
         self._faults: list[_Fault] = []
+        self._token_listeners: list[TokenListener] = []
         self._uids = itertools.count(1_700_000_001)
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -219,6 +223,21 @@ class FakeBambuCloud:
         token = secrets.token_urlsafe(32)
         life = self.token_lifetime if lifetime is None else lifetime
         self._tokens[token] = _TokenRecord(account, time.time() + life)
+        return token
+
+    def add_token_listener(self, listener: TokenListener) -> Callable[[], None]:
+        """Await ``listener(user, token)`` for every token a sign-in issues, before answering.
+
+        Tests use it to hand the new token to a simulated broker (``u_<uid>`` / token), so the
+        token works there as soon as the client has it. Returns a function that removes it.
+        """
+        self._token_listeners.append(listener)
+        return lambda: self._token_listeners.remove(listener)
+
+    async def _signed_in(self, account: str) -> str:
+        token = self.issue_token(account)
+        for listener in list(self._token_listeners):
+            await listener(self.users[account], token)
         return token
 
     def revoke_token(self, token: str) -> None:
@@ -402,8 +421,8 @@ class FakeBambuCloud:
             return None
         return data if isinstance(data, dict) else None
 
-    def _token_answer(self, account: str) -> web.Response:
-        token = self.issue_token(account)
+    async def _token_answer(self, account: str) -> web.Response:
+        token = await self._signed_in(account)
         return _json(
             {
                 "accessToken": token,
@@ -436,7 +455,7 @@ class FakeBambuCloud:
             return _json({"code": 400, "error": "Invalid request"}, 400)
         user = self.users.get(str(body.get("account", "")))
         if "code" in body:
-            return self._login_with_code(user, str(body.get("code", "")))
+            return await self._login_with_code(user, str(body.get("code", "")))
         if user is None or body.get("password") != user.password:
             return _json({"code": 2, "error": "Incorrect password"}, self.bad_password_status)
         if user.login is LoginMode.CODE:
@@ -445,16 +464,16 @@ class FakeBambuCloud:
             tfa_key = secrets.token_urlsafe(24)
             self._tfa_keys[tfa_key] = user.account
             return self._next_step_answer("tfa", tfa_key)
-        return self._token_answer(user.account)
+        return await self._token_answer(user.account)
 
-    def _login_with_code(self, user: FakeCloudUser | None, code: str) -> web.Response:
+    async def _login_with_code(self, user: FakeCloudUser | None, code: str) -> web.Response:
         if user is None or user.email_code is None or code != user.email_code:
             return _json({"code": 2, "error": "Incorrect code"}, 400)
         sent_at = user.code_sent_at or 0.0
         if time.monotonic() - sent_at > self.code_lifetime:
             return _json({"code": 1, "error": "Code expired"}, 400)
         user.email_code = None  # a code works once
-        return self._token_answer(user.account)
+        return await self._token_answer(user.account)
 
     async def _send_code(self, request: web.Request) -> web.Response:
         body = await self._body(request)
@@ -473,7 +492,7 @@ class FakeBambuCloud:
         if user is None or str(body.get("tfaCode", "")) != user.tfa_code:
             return _json({"code": 2, "error": "Incorrect code"}, 400)
         self._tfa_keys.pop(str(body["tfaKey"]), None)  # a sign-in key works once
-        token = self.issue_token(user.account)
+        token = await self._signed_in(user.account)
         response = _json({"success": True})
         response.set_cookie(
             "token", token, max_age=int(self.token_lifetime), path="/", httponly=True, secure=True

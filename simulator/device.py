@@ -11,12 +11,14 @@ it keeps working when the access code changes. Faults for tests: :meth:`drop_cli
 """
 
 import asyncio
+import ipaddress
 import json
 import logging
 import secrets
 import shutil
 import ssl
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -63,6 +65,14 @@ def make_serial(model: str) -> str:
     return prefix + "".join(secrets.choice("0123456789") for _ in range(15 - len(prefix)))
 
 
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def make_access_code() -> str:
     """Return a random 8-digit LAN access code, like the printer's screen shows."""
     return "".join(secrets.choice("0123456789") for _ in range(8))
@@ -75,6 +85,11 @@ class SimulatedPrinter:
     For TLS failure tests, ``cert_ca`` signs the server certificate instead (a CA the client
     does not trust) and ``cert_name`` replaces the serial as its Common Name. ``camera=True``
     also serves the P1/A1 JPEG camera on its own TLS port (``camera_port``).
+
+    ``server_names`` (host names or IP addresses) are added to the server certificate, so a
+    client can verify the broker under a cloud broker's host name, as it does for Bambu's cloud
+    broker; the Common Name is then listed too, so the LAN check against the serial still works.
+    Give the broker a cloud-style login with ``broker.set_password(f"u_{uid}", token)``.
     """
 
     def __init__(
@@ -93,6 +108,7 @@ class SimulatedPrinter:
         cert_name: str | None = None,
         port: int = 0,
         camera: bool = False,
+        server_names: Sequence[str] = (),
     ) -> None:
         if not report_interval > 0:
             raise ValueError("report_interval must be positive")
@@ -109,6 +125,7 @@ class SimulatedPrinter:
         self._cert_ca = cert_ca
         self._cert_name = cert_name
         self._port = port
+        self._server_names = tuple(server_names)
         self._camera_wanted = camera
         self._camera: CameraServer | None = None
         self._device_password = secrets.token_urlsafe(18)
@@ -233,7 +250,14 @@ class SimulatedPrinter:
             self._ca = TestCA(directory / "ca")
             self._created_ca = True
         signer = self._cert_ca or self._ca
-        pair = signer.issue(self._cert_name or self.serial)
+        common_name = self._cert_name or self.serial
+        ips = tuple(name for name in self._server_names if _is_ip(name))
+        dns = tuple(name for name in self._server_names if not _is_ip(name))
+        pair = signer.issue(
+            common_name,
+            dns_names=(common_name, *dns) if self._server_names else (),
+            ip_addresses=ips,
+        )
         self._broker = Broker(
             directory=directory / "broker",
             certfile=pair.cert_path,
