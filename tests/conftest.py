@@ -7,23 +7,30 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_EMAIL, CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Import our package before Home Assistant starts, so the test plugin's own
 # `custom_components` package cannot shadow it.
 import custom_components.bambu_printer  # noqa: F401
+from custom_components.bambu_printer import account
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CONNECTION,
     CONF_MODEL,
+    CONF_REGION,
     CONF_SERIAL,
+    CONF_TOKEN_EXPIRES_AT,
+    CONF_UID,
+    CONNECTION_CLOUD,
     CONNECTION_LOCAL,
     DOMAIN,
     ENV_CA_FILE,
 )
+from custom_components.bambu_printer.printer.cloud import CloudEndpoints, Region, mqtt_username
 from custom_components.bambu_printer.printer.tls import clear_ssl_context_cache
+from simulator.cloud_server import FakeBambuCloud, FakeCloudUser
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer
 
@@ -107,3 +114,103 @@ async def loaded_entry(
     if entry.state is ConfigEntryState.LOADED:
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+
+
+# --- Bambu account (fake cloud) ---------------------------------------------------------------
+
+CLOUD_EMAIL = "maker@example.com"
+CLOUD_PASSWORD = "Pa55-word-never-stored"
+# The cloud broker's host name in tests: the simulated printer's broker stands in for Bambu's.
+CLOUD_BROKER_HOST = "127.0.0.1"
+
+
+@pytest.fixture
+async def fake_cloud(socket_enabled: None) -> AsyncIterator[FakeBambuCloud]:
+    """Run the simulator's fake Bambu cloud on loopback."""
+    async with FakeBambuCloud() as cloud:
+        yield cloud
+
+
+@pytest.fixture
+async def cloud_printer(socket_enabled: None) -> AsyncIterator[SimulatedPrinter]:
+    """A simulated P1S whose broker also serves as the cloud broker (its certificate names it)."""
+    async with start_printer("P1S", server_names=(CLOUD_BROKER_HOST,)) as simulated:
+        yield simulated
+
+
+@pytest.fixture
+def use_fake_cloud(
+    fake_cloud: FakeBambuCloud,
+    cloud_printer: SimulatedPrinter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> FakeBambuCloud:
+    """Send the integration to the fake cloud, with `cloud_printer`'s broker as cloud broker.
+
+    Flips the integration's one endpoint switch (`account.cloud_endpoints`), trusts the
+    printer's test CA, keeps rate-limit retries short, and makes the broker accept each new
+    token the fake cloud issues as `u_<uid>` (only the newest, as a revoked token would be).
+    """
+
+    def endpoints(region: Region | str) -> CloudEndpoints:
+        return CloudEndpoints.for_region(
+            region,
+            api_base=fake_cloud.url,
+            tfa_base=fake_cloud.url,
+            mqtt_host=CLOUD_BROKER_HOST,
+            mqtt_port=cloud_printer.port,
+        )
+
+    async def accept_token(user: FakeCloudUser, token: str) -> None:
+        await cloud_printer.broker.set_password(mqtt_username(user.uid), token)
+
+    monkeypatch.setattr(account, "cloud_endpoints", endpoints)
+    monkeypatch.setattr(account, "CLOUD_BACKOFF", 0.01)
+    monkeypatch.setenv(ENV_CA_FILE, str(cloud_printer.ca_path))
+    clear_ssl_context_cache()
+    fake_cloud.add_token_listener(accept_token)
+    return fake_cloud
+
+
+def bind_printer(cloud: FakeBambuCloud, printer: SimulatedPrinter, **extra: Any) -> None:
+    """Bind a simulated printer to the test account, named "Workshop <model>"."""
+    cloud.add_printer(
+        CLOUD_EMAIL,
+        printer.serial,
+        printer.access_code,
+        model=printer.model,
+        name=f"Workshop {printer.model}",
+        **extra,
+    )
+
+
+async def signed_in_data(
+    cloud: FakeBambuCloud, printer: SimulatedPrinter, *, host: str | None = None
+) -> dict[str, Any]:
+    """Return account entry data for `printer` with a fresh token its broker accepts.
+
+    Through the cloud broker unless `host` is given (then over the LAN, port of the printer).
+    """
+    user = cloud.users[CLOUD_EMAIL]
+    token = cloud.issue_token(CLOUD_EMAIL)
+    await printer.broker.set_password(mqtt_username(user.uid), token)
+    data: dict[str, Any] = {
+        CONF_SERIAL: printer.serial,
+        CONF_ACCESS_CODE: printer.access_code,
+        CONF_MODEL: printer.model,
+        CONF_TOKEN: token,
+        CONF_TOKEN_EXPIRES_AT: None,
+        CONF_UID: str(user.uid),
+        CONF_REGION: str(Region.GLOBAL),
+        CONF_EMAIL: CLOUD_EMAIL,
+        CONF_CONNECTION: CONNECTION_CLOUD,
+    }
+    if host is not None:
+        data.update({CONF_CONNECTION: CONNECTION_LOCAL, CONF_HOST: host, CONF_PORT: printer.port})
+    return data
+
+
+def make_account_entry(printer: SimulatedPrinter, data: dict[str, Any]) -> MockConfigEntry:
+    """Return an account entry (not yet added) for a simulated printer."""
+    return MockConfigEntry(
+        domain=DOMAIN, title=f"Workshop {printer.model}", unique_id=printer.serial, data=data
+    )

@@ -49,7 +49,7 @@ async def start_local_flow(hass: HomeAssistant) -> str:
     """Open the flow, pick the local branch, and return the flow id at the local form."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["local"]
+    assert result["menu_options"] == ["local", "cloud"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "local"}
     )

@@ -7,7 +7,8 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import entity_registry as er
 
-from .connection import async_local_settings
+from .account import async_sync_account, is_account_entry
+from .connection import async_connection_settings
 from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry, BambuRuntimeData
@@ -16,8 +17,14 @@ from .printer.mqtt import PrinterClient
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> bool:
-    """Connect to the printer, wait for its full state, then create the entities."""
-    settings = await async_local_settings(hass, entry.data)
+    """Connect to the printer, wait for its full state, then create the entities.
+
+    Entries added through a Bambu account first check the account (token, access code, new
+    and removed printers); see `account.async_sync_account`.
+    """
+    if is_account_entry(entry.data):
+        await async_sync_account(hass, entry)
+    settings = await async_connection_settings(hass, entry.data)
     client = PrinterClient(settings)
     try:
         await client.async_start(timeout=VALIDATE_TIMEOUT)

@@ -1,30 +1,49 @@
-"""Config flow: add a printer by its LAN access code, re-authenticate, reconfigure, options."""
+"""Config flow: add printers by LAN access code or Bambu account; reauth, reconfigure, options.
+
+The Bambu account branch signs in (email and password, then an emailed code or a two-factor
+code when the account asks), lists the account's printers, and creates one entry per chosen
+printer: connected through the Bambu cloud broker, or over the LAN when the user gives its IP
+(the access code comes from the account). Entries keep the token, never the password.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
-from typing import Any
+from typing import Any, Final
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import (
+    CONF_CODE,
+    CONF_EMAIL,
+    CONF_HOST,
+    CONF_NAME,
+    CONF_PASSWORD,
+    CONF_PORT,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
+from homeassistant.helpers.typing import DiscoveryInfoType
 
-from .connection import async_local_settings
+from . import account
+from .connection import async_connection_settings
 from .const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
     CONF_CONNECTION,
     CONF_MODEL,
+    CONF_REGION,
     CONF_SERIAL,
+    CONF_UID,
+    CONNECTION_CLOUD,
     CONNECTION_LOCAL,
     DEFAULT_CAMERA,
     DEFAULT_READ_ONLY,
@@ -36,8 +55,26 @@ from .const import (
     VALIDATE_TIMEOUT,
 )
 from .data import BambuConfigEntry
+from .printer.cloud import (
+    CloudAuthError,
+    CloudClient,
+    CloudCodeExpired,
+    CloudCodeWrong,
+    CloudConnectError,
+    CloudError,
+    CloudPrinter,
+    CloudRateLimited,
+    CloudTfaWrong,
+    CloudTimeout,
+    CloudToken,
+    CloudTokenExpired,
+    CloudUnexpectedResponse,
+    NeedsTfa,
+    NeedsVerifyCode,
+    Region,
+)
 from .printer.errors import AuthError, CommandError, ConnectError, ConnectTimeout, TlsError
-from .printer.models import PrinterModel
+from .printer.models import PrinterModel, identify_from_product_name
 from .printer.mqtt import PrinterClient
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,6 +85,58 @@ _PASSWORD = selector.TextSelector(
 _PORT = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
 )
+
+CONF_PRINTERS: Final = "printers"
+# The source of the flows that create the entries of the second and later printers chosen in
+# one sign-in (see `_async_create_account_entries`).
+SOURCE_ACCOUNT_PRINTER: Final = "account_printer"
+
+_CLOUD_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_EMAIL): selector.TextSelector(
+            selector.TextSelectorConfig(
+                type=selector.TextSelectorType.EMAIL, autocomplete="username"
+            )
+        ),
+        vol.Required(CONF_PASSWORD): _PASSWORD,
+        vol.Required(CONF_REGION, default=Region.GLOBAL.value): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[
+                    selector.SelectOptionDict(value=Region.GLOBAL.value, label="Global"),
+                    selector.SelectOptionDict(value=Region.CHINA.value, label="China mainland"),
+                ],
+                mode=selector.SelectSelectorMode.LIST,
+            )
+        ),
+    }
+)
+_REAUTH_ACCOUNT_SCHEMA: Final = vol.Schema(
+    {vol.Required(CONF_EMAIL): str, vol.Required(CONF_PASSWORD): _PASSWORD}
+)
+_CODE_SCHEMA: Final = vol.Schema({vol.Required(CONF_CODE): str})
+# How to reach a printer of the account: its IP for the LAN, or nothing for the cloud broker.
+_ACCOUNT_PRINTER_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(CONF_HOST): str,
+        vol.Required(SECTION_ADVANCED): section(
+            vol.Schema({vol.Required(CONF_PORT, default=MQTT_PORT): _PORT}),
+            {"collapsed": True},
+        ),
+    }
+)
+
+# Form error for each cloud failure, by exact type (all of cloud.py's concrete errors).
+_CLOUD_ERRORS: Final[Mapping[type[CloudError], str]] = {
+    CloudAuthError: "invalid_auth",
+    CloudTokenExpired: "invalid_auth",
+    CloudCodeExpired: "code_expired",
+    CloudCodeWrong: "code_invalid",
+    CloudTfaWrong: "tfa_invalid",
+    CloudRateLimited: "rate_limited",
+    CloudUnexpectedResponse: "cloud_blocked",
+    CloudConnectError: "cannot_connect",
+    CloudTimeout: "timeout",
+}
 
 
 def _local_schema(defaults: Mapping[str, Any], *, with_serial: bool = True) -> vol.Schema:
@@ -93,12 +182,24 @@ def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _account_connection(data: Mapping[str, Any], user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return an account printer's data reaching it over the LAN (IP given) or the cloud."""
+    new_data = {key: value for key, value in data.items() if key not in (CONF_HOST, CONF_PORT)}
+    host = str(user_input.get(CONF_HOST) or "").strip()
+    if host:
+        port = user_input.get(SECTION_ADVANCED, {}).get(CONF_PORT, MQTT_PORT)
+        new_data.update({CONF_CONNECTION: CONNECTION_LOCAL, CONF_HOST: host, CONF_PORT: int(port)})
+    else:
+        new_data[CONF_CONNECTION] = CONNECTION_CLOUD
+    return new_data
+
+
 async def _async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> PrinterModel:
     """Connect like the integration will, wait for a report, and tell which model answered.
 
     Raises the library's typed errors; the caller maps them to form errors.
     """
-    client = PrinterClient(await async_local_settings(hass, data))
+    client = PrinterClient(await async_connection_settings(hass, data))
     try:
         await client.async_connect(timeout=VALIDATE_TIMEOUT)
         # The module list that names the model may trail the first status report; ask for
@@ -136,9 +237,20 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
+    def __init__(self) -> None:
+        """Start without an account; the Bambu account steps fill it in."""
+        self._email = ""
+        self._region = Region.GLOBAL
+        self._tfa_key = ""
+        self._account: dict[str, Any] = {}  # the sign-in part of the entries' data
+        self._account_entry_id: str | None = None  # discovered printers: whose sign-in to use
+        self._printers: dict[str, CloudPrinter] = {}  # the account's printers not yet added
+        self._queue: list[str] = []  # serials chosen, in order
+        self._ready: list[tuple[str, dict[str, Any]]] = []  # (title, data) validated so far
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask how to reach the printer."""
-        return self.async_show_menu(step_id="user", menu_options=["local"])
+        return self.async_show_menu(step_id="user", menu_options=["local", "cloud"])
 
     async def async_step_local(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the printer's address, serial number and LAN access code."""
@@ -164,7 +276,9 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """Start re-authentication: the printer refused the stored access code."""
+        """Start re-authentication: a refused access code, or a refused account token."""
+        if account.is_account_entry(entry_data):
+            return await self.async_step_reauth_account()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -193,6 +307,8 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the printer's address or access code (the serial stays)."""
         entry = self._get_reconfigure_entry()
+        if account.is_account_entry(entry.data):
+            return await self.async_step_reconfigure_account()
         errors: dict[str, str] = {}
         defaults: Mapping[str, Any] = entry.data
         if user_input is not None:
@@ -213,6 +329,294 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={"name": entry.title},
         )
+
+    async def async_step_reconfigure_account(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move a printer added through the account between the cloud broker and the LAN."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _account_connection(entry.data, user_input)
+            error, _model = await _async_try(self.hass, data)
+            if error is None:
+                return self.async_update_reload_and_abort(entry, data=data)
+            errors["base"] = error
+        suggested = user_input or {
+            CONF_HOST: entry.data.get(CONF_HOST),
+            SECTION_ADVANCED: {CONF_PORT: entry.data.get(CONF_PORT, MQTT_PORT)},
+        }
+        return self.async_show_form(
+            step_id="reconfigure_account",
+            data_schema=self.add_suggested_values_to_schema(_ACCOUNT_PRINTER_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+    # -- Bambu account -------------------------------------------------------------------------
+
+    def _client(self) -> CloudClient:
+        return account.create_cloud_client(self.hass, self._region)
+
+    async def _async_cloud(
+        self, action: Callable[[], Awaitable[ConfigFlowResult]], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Run one exchange with the cloud; a failure becomes the form's error (and None)."""
+        try:
+            return await action()
+        except CloudError as err:
+            errors["base"] = _CLOUD_ERRORS.get(type(err), "unknown")
+        except Exception:
+            _LOGGER.exception("Unexpected error while talking to the Bambu cloud")
+            errors["base"] = "unknown"
+        return None
+
+    async def async_step_cloud(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Sign in to the Bambu account; the password is used for this request only."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._email = str(user_input[CONF_EMAIL]).strip()
+            self._region = Region(user_input[CONF_REGION])
+            password = str(user_input[CONF_PASSWORD])
+            result = await self._async_cloud(lambda: self._async_login(password), errors)
+            if result is not None:
+                return result
+        suggested = {CONF_EMAIL: self._email or None, CONF_REGION: self._region.value}
+        return self.async_show_form(
+            step_id="cloud",
+            data_schema=self.add_suggested_values_to_schema(_CLOUD_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    async def async_step_reauth_account(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in to the account again: its token expired or was revoked."""
+        entry = self._get_reauth_entry()
+        self._region = Region(entry.data[CONF_REGION])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._email = str(user_input[CONF_EMAIL]).strip()
+            password = str(user_input[CONF_PASSWORD])
+            result = await self._async_cloud(lambda: self._async_login(password), errors)
+            if result is not None:
+                return result
+        suggested = {CONF_EMAIL: self._email or entry.data.get(CONF_EMAIL)}
+        return self.async_show_form(
+            step_id="reauth_account",
+            data_schema=self.add_suggested_values_to_schema(_REAUTH_ACCOUNT_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+    async def _async_login(self, password: str) -> ConfigFlowResult:
+        """Log in with the password; go on to the code or two-factor step when asked."""
+        client = self._client()
+        result = await client.async_login(self._email, password)
+        if isinstance(result, NeedsVerifyCode):
+            await client.async_request_verify_code(self._email)
+            return await self.async_step_cloud_code()
+        if isinstance(result, NeedsTfa):
+            self._tfa_key = result.tfa_key
+            return await self.async_step_cloud_tfa()
+        return await self._async_signed_in(result)
+
+    async def async_step_cloud_code(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the code the Bambu cloud emailed."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            code = str(user_input[CONF_CODE]).strip()
+            result = await self._async_cloud(lambda: self._async_login_with_code(code), errors)
+            if result is not None:
+                return result
+        return self.async_show_form(
+            step_id="cloud_code",
+            data_schema=_CODE_SCHEMA,
+            errors=errors,
+            description_placeholders={"email": self._email},
+        )
+
+    async def _async_login_with_code(self, code: str) -> ConfigFlowResult:
+        client = self._client()
+        try:
+            token = await client.async_login_with_code(self._email, code)
+        except CloudCodeExpired:
+            # Send a fresh code at once; the form then says so (code_expired).
+            await client.async_request_verify_code(self._email)
+            raise
+        return await self._async_signed_in(token)
+
+    async def async_step_cloud_tfa(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the code of the account's two-factor authenticator."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            code = str(user_input[CONF_CODE]).strip()
+            result = await self._async_cloud(lambda: self._async_login_with_tfa(code), errors)
+            if result is not None:
+                return result
+        return self.async_show_form(step_id="cloud_tfa", data_schema=_CODE_SCHEMA, errors=errors)
+
+    async def _async_login_with_tfa(self, code: str) -> ConfigFlowResult:
+        token = await self._client().async_login_with_tfa(self._tfa_key, code)
+        return await self._async_signed_in(token)
+
+    async def _async_signed_in(self, token: CloudToken) -> ConfigFlowResult:
+        """Signed in: finish a reauth, or offer the account's printers not added yet."""
+        client = self._client()
+        self._account = account.account_entry_data(
+            await client.async_get_account(token), self._email
+        )
+        if self.source == SOURCE_REAUTH:
+            return self._async_finish_reauth()
+        configured = self._async_current_ids()
+        self._printers = {
+            printer.serial: printer
+            for printer in await client.async_get_printers(token)
+            if printer.serial not in configured
+        }
+        if not self._printers:
+            return self.async_abort(reason="no_printers")
+        return await self.async_step_cloud_printers()
+
+    def _async_finish_reauth(self) -> ConfigFlowResult:
+        """Store the new token in this entry and in every other entry of the same account.
+
+        One entry per printer means one expired token asks for a reauth per printer; a single
+        sign-in answers them all: the other entries get the token, their reauth flows are
+        dismissed and they reload.
+        """
+        entry = self._get_reauth_entry()
+        uid, region = entry.data[CONF_UID], entry.data[CONF_REGION]
+        if self._account[CONF_UID] != uid:
+            return self.async_abort(reason="wrong_account")
+        for other in self._async_current_entries(include_ignore=False):
+            if (
+                other.entry_id == entry.entry_id
+                or other.data.get(CONF_UID) != uid
+                or other.data.get(CONF_REGION) != region
+            ):
+                continue
+            self.hass.config_entries.async_update_entry(other, data={**other.data, **self._account})
+            for flow in other.async_get_active_flows(self.hass, {SOURCE_REAUTH}):
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
+            self.hass.config_entries.async_schedule_reload(other.entry_id)
+        return self.async_update_reload_and_abort(entry, data_updates=self._account)
+
+    async def async_step_cloud_printers(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose which of the account's printers to add."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_PRINTERS]:
+                self._queue = list(user_input[CONF_PRINTERS])
+                return await self.async_step_cloud_printer()
+            errors["base"] = "no_printer_selected"
+        options = [
+            selector.SelectOptionDict(
+                value=printer.serial,
+                label=f"{printer.name} ({printer.product_name or '?'}, {printer.serial})",
+            )
+            for printer in self._printers.values()
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PRINTERS, default=list(self._printers)): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=options, multiple=True, mode=selector.SelectSelectorMode.LIST
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="cloud_printers", data_schema=schema, errors=errors)
+
+    async def async_step_cloud_printer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask how to reach one chosen printer: its IP for the LAN, nothing for the cloud."""
+        printer = self._printers[self._queue[len(self._ready)]]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if self._account_entry_id is not None:
+                # A discovered printer: use the current sign-in of the entry that found it.
+                source = self.hass.config_entries.async_get_entry(self._account_entry_id)
+                if source is None:
+                    return self.async_abort(reason="account_missing")
+                self._account = {key: source.data.get(key) for key in account.ACCOUNT_KEYS}
+            data = _account_connection(
+                {
+                    CONF_SERIAL: printer.serial,
+                    CONF_ACCESS_CODE: printer.access_code,
+                    **self._account,
+                },
+                user_input,
+            )
+            error, model = await _async_try(self.hass, data)
+            if error is None:
+                # Old firmware may not name the model; the account's product name does.
+                known = model if model is not PrinterModel.UNKNOWN else None
+                data[CONF_MODEL] = (known or identify_from_product_name(printer.product_name)).key
+                self._ready.append((printer.name, data))
+                if len(self._ready) < len(self._queue):
+                    return await self.async_step_cloud_printer()
+                return await self._async_create_account_entries()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="cloud_printer",
+            data_schema=self.add_suggested_values_to_schema(_ACCOUNT_PRINTER_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders={
+                "name": printer.name,
+                "model": printer.product_name or "?",
+                "serial": printer.serial,
+            },
+        )
+
+    async def _async_create_account_entries(self) -> ConfigFlowResult:
+        """Create one entry per chosen printer: this flow's own, and one flow per other.
+
+        A config flow ends in at most one entry. Home Assistant's own answer to "one setup,
+        several entries" (HomeKit's accessory mode) is to start one more flow per extra entry,
+        with a source of the integration's own whose step creates the entry without a form.
+        SOURCE_IMPORT would do the same but label the entries as imported from YAML, which
+        they are not. The printers were validated above; each flow still checks its unique id,
+        so a printer added meanwhile is not added twice.
+        """
+        (title, data), *others = self._ready
+        # A discovered card of the same printer must not stop this flow; Home Assistant
+        # dismisses it when this entry is created.
+        await self.async_set_unique_id(data[CONF_SERIAL], raise_on_progress=False)
+        self._abort_if_unique_id_configured()
+        for other_title, other_data in others:
+            await self.hass.config_entries.flow.async_init(
+                DOMAIN,
+                context={"source": SOURCE_ACCOUNT_PRINTER},
+                data={CONF_NAME: other_title, "data": other_data},
+            )
+        return self.async_create_entry(title=title, data=data)
+
+    async def async_step_account_printer(self, printer: dict[str, Any]) -> ConfigFlowResult:
+        """Create the entry of another printer chosen in the same sign-in (no form)."""
+        await self.async_set_unique_id(printer["data"][CONF_SERIAL], raise_on_progress=False)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=printer[CONF_NAME], data=printer["data"])
+
+    async def async_step_integration_discovery(
+        self, discovery_info: DiscoveryInfoType
+    ) -> ConfigFlowResult:
+        """Offer a printer bound to the account after the account's entries were added."""
+        printer: CloudPrinter = discovery_info[account.DISCOVERY_PRINTER]
+        await self.async_set_unique_id(printer.serial)
+        self._abort_if_unique_id_configured()
+        self._account_entry_id = discovery_info[account.DISCOVERY_ACCOUNT_ENTRY]
+        self._printers = {printer.serial: printer}
+        self._queue = [printer.serial]
+        self.context["title_placeholders"] = {"name": printer.name}
+        return await self.async_step_cloud_printer()
 
     @staticmethod
     @callback

@@ -1,4 +1,9 @@
-"""Turn a config entry's data into connection settings for the protocol library."""
+"""Turn a config entry's data into connection settings for the protocol library.
+
+LAN entries reach the printer's own broker (user ``bblp``, the access code, TLS name = serial);
+entries that connect through the Bambu cloud reach the region's broker (user ``u_<uid>``, the
+account token, public CAs, TLS name = the broker's host).
+"""
 
 import logging
 import os
@@ -10,9 +15,17 @@ from typing import Any
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_ACCESS_CODE, CONF_SERIAL, ENV_CA_FILE, MQTT_PORT
+from . import account
+from .const import (
+    CONF_ACCESS_CODE,
+    CONF_CONNECTION,
+    CONF_SERIAL,
+    CONNECTION_CLOUD,
+    ENV_CA_FILE,
+    MQTT_PORT,
+)
 from .printer.mqtt import ConnectionSettings
-from .printer.tls import async_get_ssl_context
+from .printer.tls import async_get_public_ssl_context, async_get_ssl_context
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,3 +66,37 @@ async def async_local_settings(hass: HomeAssistant, data: Mapping[str, Any]) -> 
         ssl_context=await async_printer_ssl_context(hass),
         keepalive=KEEPALIVE,
     )
+
+
+async def async_cloud_settings(hass: HomeAssistant, data: Mapping[str, Any]) -> ConnectionSettings:
+    """Build cloud broker MQTT settings (user u_<uid>, the token, TLS name = broker host).
+
+    The broker's certificate is checked against the public CAs, or against the CA that
+    BAMBU_PRINTER_CA_FILE names (the simulator's, whose broker stands in for the cloud's).
+    """
+    del hass
+    credentials = account.entry_mqtt_credentials(data)
+    override = ca_override()
+    if override is not None:
+        ssl_context = await async_get_ssl_context(override)
+    else:
+        ssl_context = await async_get_public_ssl_context()
+    return ConnectionSettings(
+        host=credentials.host,
+        port=credentials.port,
+        serial=data[CONF_SERIAL],
+        username=credentials.username,
+        password=credentials.password,
+        server_hostname=credentials.host,
+        ssl_context=ssl_context,
+        keepalive=KEEPALIVE,
+    )
+
+
+async def async_connection_settings(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> ConnectionSettings:
+    """Build the settings an entry connects with: the cloud broker or the printer itself."""
+    if data.get(CONF_CONNECTION) == CONNECTION_CLOUD:
+        return await async_cloud_settings(hass, data)
+    return await async_local_settings(hass, data)

@@ -16,6 +16,13 @@ SECTION_ADVANCED: Final = "advanced"
 CONNECTION_LOCAL: Final = "local"
 CONNECTION_CLOUD: Final = "cloud"
 
+# Entries added through a Bambu account also keep the account's sign-in (never the password):
+# the token (about 90 days; CONF_TOKEN), when it expires, the numeric user id, the region and
+# the email (CONF_EMAIL, to pre-fill re-authentication).
+CONF_TOKEN_EXPIRES_AT: Final = "token_expires_at"  # noqa: S105  (a key name)
+CONF_UID: Final = "uid"
+CONF_REGION: Final = "region"
+
 OPTION_READ_ONLY: Final = "read_only"
 OPTION_CAMERA: Final = "camera"
 DEFAULT_READ_ONLY: Final = False

@@ -5,14 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
+from homeassistant.const import CONF_EMAIL, CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_ACCESS_CODE
+from .const import CONF_ACCESS_CODE, CONF_UID
 from .data import BambuConfigEntry
 
-# Entry data and options.
-TO_REDACT_ENTRY = {CONF_ACCESS_CODE, CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME, "uid"}
+# Entry data and options; entries added through a Bambu account also hold its token, user id
+# and email (never the password).
+TO_REDACT_ENTRY = {
+    CONF_ACCESS_CODE,
+    CONF_EMAIL,
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_UID,
+    CONF_USERNAME,
+}
 # Keys inside printer reports that carry addresses, credentials or account identifiers:
 # `net.info[].ip` (the printer's IP as an integer), `ipcam.rtsp_url` (IP, sometimes the
 # access code), serial numbers of modules, and cloud ids.
