@@ -160,8 +160,9 @@ async def async_sync_account(hass: HomeAssistant, entry: BambuConfigEntry) -> No
     if printer is None:
         _async_remove_devices(hass, entry)
         raise ConfigEntryError(
-            f"Printer {serial} is no longer bound to the Bambu account: bind it again in "
-            "Bambu Studio or Bambu Handy, or delete this entry"
+            translation_domain=DOMAIN,
+            translation_key="printer_unbound",
+            translation_placeholders={"serial": serial},
         )
     if printer.access_code and printer.access_code != entry.data.get(CONF_ACCESS_CODE):
         # The code changes when LAN-only mode is switched or the printer is reset; the LAN
@@ -177,9 +178,7 @@ async def async_sync_account(hass: HomeAssistant, entry: BambuConfigEntry) -> No
 def _async_sign_in_again(hass: HomeAssistant, entry: BambuConfigEntry) -> None:
     """Ask the user to sign in again: fail setup for the cloud broker, else just ask."""
     if entry.data.get(CONF_CONNECTION) == CONNECTION_CLOUD:
-        raise ConfigEntryAuthFailed(
-            "The Bambu cloud refused the stored sign-in (expired or revoked); sign in again"
-        )
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="cloud_sign_in")
     entry.async_start_reauth(hass)
 
 

@@ -101,11 +101,9 @@ _CLOUD_SCHEMA: Final = vol.Schema(
         vol.Required(CONF_PASSWORD): _PASSWORD,
         vol.Required(CONF_REGION, default=Region.GLOBAL.value): selector.SelectSelector(
             selector.SelectSelectorConfig(
-                options=[
-                    selector.SelectOptionDict(value=Region.GLOBAL.value, label="Global"),
-                    selector.SelectOptionDict(value=Region.CHINA.value, label="China mainland"),
-                ],
+                options=[Region.GLOBAL.value, Region.CHINA.value],
                 mode=selector.SelectSelectorMode.LIST,
+                translation_key=CONF_REGION,
             )
         ),
     }
