@@ -5,6 +5,7 @@ Mosquitto per printer) and headless Chromium, so they need loopback sockets and 
 """
 
 import asyncio
+import os
 import re
 import shutil
 import signal
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = [
 ]
 DASHBOARD_FILE = ROOT / "config" / "dashboards" / "printers.yaml"
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
+# Set to refresh the README's screenshot from this run (it is committed, so not on every run).
+UPDATE_SCREENSHOT = "BAMBU_UPDATE_SCREENSHOT"
 SPEEDUP = "20"  # prints start after ~18 s and then gain 1 % about every second
 # Entity ids of the demo printers all contain "_" (unlike service names such as button.press).
 ENTITY_ID = re.compile(
@@ -156,8 +159,9 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
             await page.screenshot(path=screenshot)
         finally:
             await browser.close()
-    README_SCREENSHOT.parent.mkdir(exist_ok=True)
-    shutil.copyfile(screenshot, README_SCREENSHOT)
+    if os.environ.get(UPDATE_SCREENSHOT):
+        README_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(screenshot, README_SCREENSHOT)
 
     # Ctrl-C in a terminal: SIGINT to the whole foreground process group.
     demo.send(signal.SIGINT, group=True)
