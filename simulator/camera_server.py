@@ -17,6 +17,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Final, Self
 
+from .issued import remember
 from .jpeg import JpegRenderer, Overlay
 
 AUTH_PACKET: Final = struct.Struct("<IIII32s32s")
@@ -67,6 +68,7 @@ class CameraServer:
     ) -> None:
         self._ssl_context = ssl_context
         self._access_code = access_code.encode()
+        remember(access_code)
         self._frame_source = frame_source or _default_source()
         self.fps = fps
         self.host = host
@@ -139,6 +141,7 @@ class CameraServer:
     def set_access_code(self, access_code: str, *, drop_clients: bool = True) -> None:
         """Change the access code, like the printer's settings screen; drops viewers by default."""
         self._access_code = access_code.encode()
+        remember(access_code)
         if drop_clients:
             self.drop_clients()
 

@@ -25,6 +25,8 @@ from typing import Any, Final, Self
 
 from aiohttp import web
 
+from .issued import remember
+
 # The real service's paths, written out here rather than imported from the client, so a typo in
 # the client is caught by the tests instead of mirrored by the fake.
 LOGIN_PATH: Final = "/v1/user-service/user/login"
@@ -214,6 +216,8 @@ class FakeBambuCloud:
             tfa_code=tfa_code or f"{secrets.randbelow(1_000_000):06d}",
         )
         self.users[account] = user
+        remember(password)
+        remember(user.tfa_code)
         return user
 
     def issue_token(self, account: str, *, lifetime: float | None = None) -> str:
@@ -221,6 +225,7 @@ class FakeBambuCloud:
         if account not in self.users:
             raise KeyError(account)
         token = secrets.token_urlsafe(32)
+        remember(token)
         life = self.token_lifetime if lifetime is None else lifetime
         self._tokens[token] = _TokenRecord(account, time.time() + life)
         return token
@@ -291,6 +296,7 @@ class FakeBambuCloud:
             "nozzle_diameter": 0.4,
         }
         device.update(extra)
+        remember(device["dev_access_code"])
         self.users[account].devices[serial] = device
         return device
 
@@ -462,6 +468,7 @@ class FakeBambuCloud:
             return self._next_step_answer("verifyCode")
         if user.login is LoginMode.TFA:
             tfa_key = secrets.token_urlsafe(24)
+            remember(tfa_key)
             self._tfa_keys[tfa_key] = user.account
             return self._next_step_answer("tfa", tfa_key)
         return await self._token_answer(user.account)
@@ -481,6 +488,7 @@ class FakeBambuCloud:
         if body is None or user is None or body.get("type") != "codeLogin":
             return _json({"code": 3, "error": "Account not found"}, 400)
         user.email_code = f"{secrets.randbelow(1_000_000):06d}"
+        remember(user.email_code)
         user.code_sent_at = time.monotonic()
         user.codes_sent += 1
         return _json({})

@@ -30,6 +30,7 @@ from custom_components.bambu_printer.printer.mqtt_codec import Publish
 from .broker import Broker
 from .ca import TestCA
 from .engine import MODELS, VirtualPrinter, normalize_model
+from .issued import remember
 
 if TYPE_CHECKING:
     from .camera_server import CameraServer
@@ -129,6 +130,8 @@ class SimulatedPrinter:
         self._camera_wanted = camera
         self._camera: CameraServer | None = None
         self._device_password = secrets.token_urlsafe(18)
+        remember(self.access_code)
+        remember(self._device_password)
         self._broker: Broker | None = None
         self._link: MqttConnection | None = None
         self._link_ready = asyncio.Event()
@@ -429,6 +432,7 @@ class SimulatedPrinter:
         The printer's own link uses a separate account and keeps working.
         """
         self.access_code = code
+        remember(code)
         await self.broker.set_password(CLIENT_USERNAME, code)
         if self._camera is not None:
             self._camera.set_access_code(code)

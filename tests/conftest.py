@@ -1,8 +1,11 @@
 """Fixtures shared by the Home Assistant level tests."""
 
 import asyncio
+import logging
+import re
+import traceback
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -30,6 +33,7 @@ from custom_components.bambu_printer.const import (
 )
 from custom_components.bambu_printer.printer.cloud import CloudEndpoints, Region, mqtt_username
 from custom_components.bambu_printer.printer.tls import clear_ssl_context_cache
+from simulator import issued
 from simulator.cloud_server import FakeBambuCloud, FakeCloudUser
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer
@@ -56,6 +60,97 @@ def _enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Let Home Assistant load this custom integration in every test that starts `hass`."""
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
+
+
+# Loggers switched to DEBUG during every test, so the secret check sees their debug records too.
+SECRET_CHECKED_LOGGERS = ("custom_components.bambu_printer", "simulator")
+
+
+class SecretScanner(logging.Handler):
+    """Notes every log record that shows a secret the simulator or fake cloud handed out.
+
+    Secrets of 8 characters or more are searched anywhere in the record (message, arguments,
+    exception text); shorter ones (6-digit email and two-factor codes) only as whole words, so
+    ordinary numbers do not look like leaks. Only the where, never the secret, is kept.
+    """
+
+    def __init__(self, since: int) -> None:
+        super().__init__(logging.NOTSET)
+        self._since = since
+        self._seen = -1
+        self._long: tuple[str, ...] = ()
+        self._short: re.Pattern[str] | None = None
+        self.leaks: list[str] = []
+
+    def _refresh(self) -> None:
+        latest = issued.latest()
+        if latest == self._seen:
+            return
+        self._seen = latest
+        found = issued.issued_since(self._since)
+        self._long = tuple(secret for secret in found if len(secret) >= 8)
+        short = sorted(re.escape(secret) for secret in found if 4 <= len(secret) < 8)
+        self._short = (
+            re.compile(rf"(?<![0-9A-Za-z])(?:{'|'.join(short)})(?![0-9A-Za-z])") if short else None
+        )
+
+    @staticmethod
+    def _texts(record: logging.LogRecord) -> list[str]:
+        texts = [str(record.msg)]
+        try:
+            texts.append(record.getMessage())
+        except Exception as err:  # noqa: BLE001  (a broken record is not this check's business)
+            texts.append(repr(err))
+        args = record.args
+        values = args.values() if isinstance(args, dict) else (args or ())
+        for value in values:
+            if isinstance(value, str):
+                texts.append(value)
+            elif not isinstance(value, (int, float)):
+                try:
+                    texts.append(repr(value))
+                except Exception:  # noqa: BLE001, S112
+                    continue
+        if record.exc_info and record.exc_info[1] is not None:
+            texts.extend(traceback.format_exception(record.exc_info[1]))
+        if record.exc_text:
+            texts.append(record.exc_text)
+        if record.stack_info:
+            texts.append(record.stack_info)
+        return texts
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Check one record against the secrets handed out so far."""
+        self._refresh()
+        if not self._long and self._short is None:
+            return
+        text = "\n".join(self._texts(record))
+        if any(secret in text for secret in self._long) or (
+            self._short is not None and self._short.search(text)
+        ):
+            self.leaks.append(
+                f"{record.levelname} {record.name} ({record.pathname}:{record.lineno})"
+            )
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_logs() -> Iterator[None]:
+    """Fail any test whose log (any level, any logger) shows a secret handed out meanwhile."""
+    scanner = SecretScanner(issued.mark())
+    loggers = [logging.getLogger(name) for name in SECRET_CHECKED_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(scanner)
+    try:
+        yield
+    finally:
+        root.removeHandler(scanner)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+    if scanner.leaks:
+        pytest.fail("a secret appeared in these log records:\n" + "\n".join(scanner.leaks))
 
 
 @pytest.fixture
