@@ -483,15 +483,26 @@ async def test_state_errors_are_contained(
         assert client.available
 
 
-async def test_packet_over_the_limit_reconnects(sim_printer: SimulatedPrinter) -> None:
+async def test_packet_over_the_limit_is_skipped(
+    sim_printer: SimulatedPrinter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A message over the packet limit is discarded as it streams in; the link stays up.
+    caplog.set_level(logging.DEBUG, logger="custom_components.bambu_printer.printer.mqtt")
     recorder = Recorder()
     async with connected_client(
         sim_printer, max_packet_size=512 * 1024, sleep=recorder.sleep
     ) as client:
         recorder.attach(client)
+        sim_printer.silent = True
+        await asyncio.sleep(0.3)
+        before = client.reports_received
         assert sim_printer.publish_raw(b"{" + b" " * (600 * 1024) + b"}")
-        await wait_until(lambda: client.connects == 2)
-        assert recorder.availability == [False, True]
+        assert sim_printer.publish_report({"print": {"nozzle_temper": 33.5}})
+        await wait_until(lambda: client.reports_received == before + 1)
+        assert client.state.temperatures.nozzle == 33.5
+        assert "over the 524288 byte limit" in caplog.text
+        assert client.connects == 1
+        assert recorder.availability == []
         assert client.available
 
 

@@ -136,6 +136,29 @@ def test_oversized_packet_rejected_from_header() -> None:
         exact.feed(encode(Publish(topic="t", payload=b"12345678")))
 
 
+@pytest.mark.parametrize("split", [1, 3, 7, 1000, 10**6])
+def test_oversized_publish_can_be_skipped(split: int) -> None:
+    # The oversized PUBLISH is discarded as it streams in (never buffered whole); the packets
+    # around it still decode, however the bytes are split across reads.
+    decoder = Decoder(max_packet_size=100, skip_oversized_publish=True)
+    big = encode(Publish(topic="t", payload=b"x" * 5000))
+    small = encode(Publish(topic="t", payload=b"ok"))
+    data = encode(PingResp()) + big + small + encode(PingResp())
+    out: list[object] = []
+    for start in range(0, len(data), split):
+        out += decoder.feed(data[start : start + split])
+        assert decoder.buffered <= 100 + 5
+    assert out == [PingResp(), Publish(topic="t", payload=b"ok"), PingResp()]
+    assert decoder.skipped == 1
+    assert decoder.last_skipped_size == len(big) - 3  # the body: 3 header bytes before it
+
+
+def test_only_publish_is_skipped() -> None:
+    decoder = Decoder(max_packet_size=4, skip_oversized_publish=True)
+    with pytest.raises(PacketTooLargeError):
+        decoder.feed(encode(Subscribe(packet_id=1, topics=(("a/b/c", 0),))))
+
+
 def test_decoder_unusable_after_error() -> None:
     decoder = Decoder()
     with pytest.raises(CodecError):

@@ -204,7 +204,8 @@ class MqttConnection:
     ) -> None:
         self._reader = reader
         self._writer = writer
-        self._decoder = Decoder(max_packet_size)
+        # A message over the limit is skipped (and logged), not a reason to drop the link.
+        self._decoder = Decoder(max_packet_size, skip_oversized_publish=True)
         self._keepalive = keepalive
         self._name = name
         self._loop = asyncio.get_running_loop()
@@ -422,8 +423,16 @@ class MqttConnection:
                 if not data:
                     reason = ConnectError("the broker closed the connection")
                     break
+                skipped = self._decoder.skipped
                 for packet in self._decoder.feed(data):
                     self._dispatch(packet)
+                if self._decoder.skipped != skipped:
+                    _LOGGER.debug(
+                        "%s: dropped a %d byte message (over the %d byte limit)",
+                        self._name,
+                        self._decoder.last_skipped_size,
+                        self._decoder.max_packet_size,
+                    )
         except ProtocolError as err:  # malformed or unexpected packets
             reason = err
         except ssl.SSLError as err:

@@ -5,7 +5,9 @@ and 1), PUBACK, SUBSCRIBE, SUBACK, PINGREQ, PINGRESP and DISCONNECT. Anything el
 packet that breaks the specification, raises :class:`CodecError`; the connection treats that
 as a broken link and reconnects. The :class:`Decoder` is incremental (feed it whatever the
 socket returned) and bounded: a packet announcing more than ``max_packet_size`` bytes is
-rejected from its fixed header, before any of its body is buffered.
+rejected from its fixed header, before any of its body is buffered; with
+``skip_oversized_publish`` an oversized PUBLISH is discarded as it streams in instead, so one
+absurd message costs bandwidth but not the connection.
 """
 
 import struct
@@ -327,11 +329,32 @@ class _Reader:
             raise CodecError("packet body has trailing bytes")
 
 
-class Decoder:
-    """Incremental decoder: ``feed()`` bytes as they arrive, get back the complete packets."""
+class _Skipped:
+    """Marks a packet the decoder discarded (internal to :meth:`Decoder.feed`)."""
 
-    def __init__(self, max_packet_size: int = DEFAULT_MAX_PACKET_SIZE) -> None:
+
+_SKIPPED = _Skipped()
+
+
+class Decoder:
+    """Incremental decoder: ``feed()`` bytes as they arrive, get back the complete packets.
+
+    With ``skip_oversized_publish`` a PUBLISH larger than ``max_packet_size`` is discarded
+    while it streams in (never buffered, never acknowledged) and counted in ``skipped``
+    (``last_skipped_size`` holds its size); other oversized packets still raise.
+    """
+
+    def __init__(
+        self,
+        max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
+        *,
+        skip_oversized_publish: bool = False,
+    ) -> None:
         self.max_packet_size = max_packet_size
+        self.skip_oversized_publish = skip_oversized_publish
+        self.skipped = 0
+        self.last_skipped_size = 0
+        self._to_skip = 0
         self._buffer = bytearray()
         self._failed = False
 
@@ -348,18 +371,24 @@ class Decoder:
         """
         if self._failed:
             raise CodecError("decoder already failed; the connection must be reset")
-        self._buffer += data
+        if self._to_skip:  # the rest of an oversized PUBLISH: discard it
+            skip = min(self._to_skip, len(data))
+            self._to_skip -= skip
+            self._buffer += memoryview(data)[skip:]
+        else:
+            self._buffer += data
         packets: list[Packet] = []
         try:
             while (packet := self._next()) is not None:
-                packets.append(packet)
+                if not isinstance(packet, _Skipped):
+                    packets.append(packet)
         except CodecError:
             self._failed = True
             self._buffer.clear()
             raise
         return packets
 
-    def _next(self) -> Packet | None:
+    def _next(self) -> Packet | _Skipped | None:
         buffer = self._buffer
         if len(buffer) < 2:
             return None
@@ -378,6 +407,13 @@ class Decoder:
                 raise CodecError("remaining length field longer than four bytes")
             multiplier *= 128
         if length > self.max_packet_size:
+            if self.skip_oversized_publish and buffer[0] >> 4 == PacketType.PUBLISH:
+                available = min(len(buffer) - index, length)
+                del buffer[: index + available]
+                self._to_skip = length - available
+                self.skipped += 1
+                self.last_skipped_size = length
+                return _SKIPPED
             raise PacketTooLargeError(
                 f"packet body of {length} bytes exceeds the {self.max_packet_size} byte limit"
             )
