@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from homeassistant import loader  # noqa: E402
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_STATE_CHANGED  # noqa: E402
-from homeassistant.core import Event, HomeAssistant  # noqa: E402
+from homeassistant.core import Event, HomeAssistant, callback  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     MockConfigEntry,
     async_test_home_assistant,
@@ -91,6 +91,7 @@ async def run(deltas: int) -> None:
 
         writes = 0
 
+        @callback  # a plain function would run in the executor, inside the timed section
         def count(_event: Event) -> None:
             nonlocal writes
             writes += 1
