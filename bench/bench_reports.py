@@ -32,30 +32,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from custom_components.bambu_printer.printer.state import PrinterState  # noqa: E402
+from custom_components.bambu_printer.printer.state import VIEW_NAMES, PrinterState  # noqa: E402
 from tests.captures import CAPTURE_NAMES, pushall_report, version_report  # noqa: E402
 
 REFERENCE_FULL_US = 340.0
 REFERENCE_DELTA_US = 185.0
 TARGET_FULL_US = 60.0
 TARGET_DELTA_US = 15.0
-VIEWS = (
-    "temperatures",
-    "job",
-    "speed",
-    "fans",
-    "wifi_dbm",
-    "lights",
-    "hms",
-    "print_error",
-    "ams",
-    "external_spools",
-    "active_tray",
-    "sdcard",
-    "firmware",
-    "camera",
-    "nozzle",
-)
+VIEWS = VIEW_NAMES
 
 
 def read_views(state: PrinterState) -> None:

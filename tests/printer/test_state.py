@@ -19,6 +19,7 @@ from custom_components.bambu_printer.printer.state import (
     MAX_STRING,
     STAGE_OPTIONS,
     STAGES,
+    VIEW_NAMES,
     AmsUnit,
     Camera,
     Fans,
@@ -37,23 +38,7 @@ from custom_components.bambu_printer.printer.state import (
 from tests.captures import CAPTURE_NAMES, pushall_report, version_report
 
 NOW = 1_750_000_000.0
-VIEWS = (
-    "temperatures",
-    "job",
-    "speed",
-    "fans",
-    "wifi_dbm",
-    "lights",
-    "hms",
-    "print_error",
-    "ams",
-    "external_spools",
-    "active_tray",
-    "sdcard",
-    "firmware",
-    "camera",
-    "nozzle",
-)
+VIEWS = VIEW_NAMES
 
 
 def loaded(name: str, *, version: bool = True) -> PrinterState:

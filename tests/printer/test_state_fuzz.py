@@ -17,26 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_components.bambu_printer.printer import state as state_module
-from custom_components.bambu_printer.printer.state import MAX_LIST, MAX_STRING, PrinterState
+from custom_components.bambu_printer.printer.state import (
+    MAX_LIST,
+    MAX_STRING,
+    VIEW_NAMES,
+    PrinterState,
+)
 from tests.captures import CAPTURE_NAMES, pushall_report, version_report
 
-VIEWS = (
-    "temperatures",
-    "job",
-    "speed",
-    "fans",
-    "wifi_dbm",
-    "lights",
-    "hms",
-    "print_error",
-    "ams",
-    "external_spools",
-    "active_tray",
-    "sdcard",
-    "firmware",
-    "camera",
-    "nozzle",
-)
+VIEWS = VIEW_NAMES
 DELTAS_PER_EXAMPLE = 25
 EXAMPLES = 400  # 400 x 25 = 10,000 deltas
 

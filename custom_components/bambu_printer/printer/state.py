@@ -153,6 +153,24 @@ STAGES: Final[Mapping[int, str]] = MappingProxyType(
 )
 # Every value `Job.stage` can take, for an enum sensor's options.
 STAGE_OPTIONS: Final = tuple(sorted({*STAGES.values(), STAGE_UNKNOWN}))
+# The typed views of PrinterState, for callers that read (or compare) all of them.
+VIEW_NAMES: Final = (
+    "temperatures",
+    "job",
+    "speed",
+    "fans",
+    "wifi_dbm",
+    "lights",
+    "hms",
+    "print_error",
+    "ams",
+    "external_spools",
+    "active_tray",
+    "sdcard",
+    "firmware",
+    "camera",
+    "nozzle",
+)
 
 SPEED_PROFILES: Final[Mapping[int, str]] = MappingProxyType(
     {1: "silent", 2: "standard", 3: "sport", 4: "ludicrous"}
