@@ -34,6 +34,8 @@ _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0
 _PBKDF2_ITERATIONS = 101  # what mosquitto_passwd writes
 _PR_SET_PDEATHSIG = 1
+# The largest remaining length MQTT 3.1.1 can express (four length bytes).
+MQTT_MAX_PACKET_SIZE = 268_435_455
 
 
 class BrokerError(RuntimeError):
@@ -178,6 +180,9 @@ class Broker:
                     "connection_messages true",
                     "log_timestamp true",
                     "set_tcp_nodelay true",
+                    # Any packet MQTT allows, whatever this Mosquitto's default (2.1 lowered it
+                    # to 2 MB): the client's own size limit is what the tests exercise.
+                    f"max_packet_size {MQTT_MAX_PACKET_SIZE}",
                     "",
                     f"listener {self._port} {self.host}",
                     f"cafile {self.cafile}",

@@ -112,9 +112,10 @@ class CameraServer:
         """Listen on host:port (port 0 picks a free one, then `.port` tells which)."""
         if self._server is not None:
             return
-        self._server = await asyncio.start_server(
-            self._handle, self.host, self._port, ssl=self._ssl_context
-        )
+        # Plain TCP first, TLS in the handler: a client that rejects our certificate is then
+        # this server's business (counted as a closed connection), not an error asyncio
+        # reports to the loop's exception handler.
+        self._server = await asyncio.start_server(self._handle, self.host, self._port)
         self._port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -175,6 +176,8 @@ class CameraServer:
         self._handlers.add(task)
         self.connections_total += 1
         try:
+            if self._ssl_context is not None:
+                await writer.start_tls(self._ssl_context, ssl_handshake_timeout=self.auth_timeout)
             await self._serve(reader, writer)
             # A graceful close (TLS close_notify), as the printer does after a wrong code.
             writer.close()

@@ -1,8 +1,10 @@
 """Fixtures shared by the Home Assistant level tests."""
 
 import asyncio
+import ipaddress
 import logging
 import re
+import socket
 import traceback
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +15,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_EMAIL, CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 # Import our package before Home Assistant starts, so the test plugin's own
 # `custom_components` package cannot shadow it.
@@ -60,6 +64,37 @@ def _enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Let Home Assistant load this custom integration in every test that starts `hass`."""
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot format and folder (tests/snapshots) on every supported release.
+
+    The newest test plugin's own `snapshot` fixture loses to syrupy's default one, which keeps
+    enum reprs and another folder; naming the extension here gives one snapshot set for both.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answer name lookups like a resolver that knows no names, without sending a query.
+
+    Newer test harnesses refuse every lookup, and tests send nothing beyond loopback. Like the
+    system resolver, this encodes the name first (an over-long label fails there).
+    """
+    lookup = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if isinstance(host, str):
+                host.encode("idna")
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+        return lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 # Loggers switched to DEBUG during every test, so the secret check sees their debug records too.
@@ -151,6 +186,38 @@ def _no_secret_in_logs() -> Iterator[None]:
             logger.setLevel(level)
     if scanner.leaks:
         pytest.fail("a secret appeared in these log records:\n" + "\n".join(scanner.leaks))
+
+
+# How Home Assistant's deprecation helpers (helpers.frame.report_usage) word what they report.
+DEPRECATION_REPORT = re.compile(r"Detected (?:code that|that (?:custom )?integration)")
+
+
+class DeprecationScanner(logging.Handler):
+    """Notes every record in which Home Assistant reports a deprecated use."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the message of a deprecation report."""
+        message = record.getMessage()
+        if DEPRECATION_REPORT.search(message):
+            self.reports.append(f"{record.name}: {message[:300]}")
+
+
+@pytest.fixture(autouse=True)
+def _no_deprecated_usage() -> Iterator[None]:
+    """Fail any test during which Home Assistant reports a deprecated use (any release)."""
+    scanner = DeprecationScanner()
+    root = logging.getLogger()
+    root.addHandler(scanner)
+    try:
+        yield
+    finally:
+        root.removeHandler(scanner)
+    if scanner.reports:
+        pytest.fail("Home Assistant reported deprecated use:\n" + "\n".join(scanner.reports))
 
 
 @pytest.fixture

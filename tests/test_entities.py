@@ -49,7 +49,8 @@ def entity_table(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
         er.async_entries_for_config_entry(registry, entry.entry_id), key=lambda e: e.entity_id
     ):
         state = hass.states.get(entity.entity_id)
-        attributes = None if state is None else dict(state.attributes)
+        # Attribute names are plain strings on the oldest release, string enums on newer ones.
+        attributes = None if state is None else {str(k): v for k, v in state.attributes.items()}
         if attributes is not None and entity.domain == "camera":
             # A camera's access token (also in its picture URL) is random on every run.
             for key in ("access_token", "entity_picture"):

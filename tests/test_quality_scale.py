@@ -8,6 +8,8 @@ import yaml
 
 OURS = Path(__file__).resolve().parent.parent / "custom_components/bambu_printer/quality_scale.yaml"
 STATUSES = {"done", "todo", "exempt"}
+# Rules that newer supported releases check but the oldest one does not know yet.
+ADDED_AFTER_OLDEST = {"docs-conditions", "docs-triggers"}
 
 
 def _rules(path: Path) -> dict[str, Any]:
@@ -16,13 +18,15 @@ def _rules(path: Path) -> dict[str, Any]:
 
 
 def test_every_rule_is_listed_with_a_status() -> None:
-    """The rule set is the one Home Assistant core's integrations list (hassfest's set)."""
+    """The rule set is the one Home Assistant core's integrations list (hassfest's set), plus
+    the rules of newer supported releases."""
     core_dir = Path(homeassistant.components.__path__[0])
     known: set[str] = set()
     for path in core_dir.glob("*/quality_scale.yaml"):
         known.update(_rules(path))
     ours = _rules(OURS)
-    assert set(ours) == known
+    assert known <= set(ours)
+    assert set(ours) - known <= ADDED_AFTER_OLDEST
     for rule, value in ours.items():
         status = value["status"] if isinstance(value, dict) else value
         assert status in STATUSES, rule

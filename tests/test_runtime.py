@@ -380,8 +380,9 @@ async def test_firmware_update_shows_on_device(
     """After the printer installs new firmware, the device page shows the new version."""
     entry = await setup_entry(hass, make_entry(printer))
     registry = dr.async_get(hass)
-    device = registry.async_get_device(identifiers={(DOMAIN, printer.serial)})
-    assert device is not None
+    # One device per entry; the lookup by identifier is deprecated from 2026.8 (removed 2027.8).
+    (device,) = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    assert device.identifiers == {(DOMAIN, printer.serial)}
     assert device.model == "P1S"
     assert device.sw_version == printer.engine.version_report()["info"]["module"][0]["sw_ver"]
 

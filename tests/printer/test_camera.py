@@ -705,6 +705,7 @@ def test_renderer_caches_by_overlay_and_clamps() -> None:
     assert jpeg_size(idle) == (1280, 720)
 
 
+@pytest.mark.usefixtures("no_dns")
 async def test_unencodable_host_is_a_connect_error(certs: Certs) -> None:
     client = JpegCameraClient("a" * 100 + ".lan", SERIAL, CODE, certs.client)
     with pytest.raises(ConnectError):

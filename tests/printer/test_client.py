@@ -211,6 +211,7 @@ def printer_ssl_context_for(tmp_path: Path) -> Any:
     return create_ssl_context(TestCA(tmp_path / "ca").cert_path)
 
 
+@pytest.mark.usefixtures("no_dns")
 async def test_unresolvable_host_is_connect_error(leak_check: None) -> None:
     settings = ConnectionSettings(
         host="printer.invalid", serial="S", password="p", ssl_context=None, port=1
