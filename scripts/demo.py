@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -25,11 +26,12 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final
 
 import aiohttp
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_PORT, MAJOR_VERSION, MINOR_VERSION
 
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
@@ -41,7 +43,7 @@ from custom_components.bambu_printer.const import (
 )
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG: Final = ROOT / "config"
+TEMPLATE_CONFIG: Final = ROOT / "config"  # committed: configuration.yaml and the dashboard
 HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8123
 PORT_ENV: Final = "BAMBU_DEMO_PORT"  # configuration.yaml reads the port from here
@@ -61,6 +63,18 @@ _PR_SET_PDEATHSIG: Final = 1
 # the location they would ask for is in configuration.yaml instead. "user" is done over the API.
 _PRESET_ONBOARDING: Final = ("core_config", "analytics", "integration")
 _ONBOARDING_STORAGE_VERSION: Final = 4
+# From 2026.8 Home Assistant keeps its HTTP settings in .storage/http. It moves an `http:` block
+# of configuration.yaml there once, as a five-minute trial that must be confirmed in the UI or
+# it exits (code 100) and falls back to port 8123 on every interface; later YAML changes are
+# ignored. So on those releases the demo writes the stored settings itself before each start
+# and keeps `http:` out of configuration.yaml.
+HTTP_STORE_SINCE: Final = (2026, 8)
+_HTTP_STORAGE_VERSION: Final = (2, 2)
+_YAML_HTTP_BLOCK: Final = re.compile(r"^http:[^\n]*\n(?:[ \t]+[^\n]*\n|[ \t]*\n)*", re.MULTILINE)
+USES_HTTP_STORE: Final = (MAJOR_VERSION, MINOR_VERSION) >= HTTP_STORE_SINCE
+# Those releases also run the demo in a folder of their own: the committed config/ keeps its
+# `http:` block for the older release, which could not read the newer one's .storage either.
+DEFAULT_CONFIG: Final = ROOT / "config-newest" if USES_HTTP_STORE else TEMPLATE_CONFIG
 
 
 @dataclass(frozen=True)
@@ -362,13 +376,20 @@ class DemoStack:
             )
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(exist_ok=True)
+        if USES_HTTP_STORE and self.config_dir == TEMPLATE_CONFIG.resolve():
+            raise DemoError(
+                f"Home Assistant {MAJOR_VERSION}.{MINOR_VERSION} keeps its own demo folder; "
+                f"leave out --config or choose another folder than {TEMPLATE_CONFIG}"
+            )
         if not (self.config_dir / "configuration.yaml").exists():
-            shutil.copy2(DEFAULT_CONFIG / "configuration.yaml", self.config_dir)
+            shutil.copy2(TEMPLATE_CONFIG / "configuration.yaml", self.config_dir)
             shutil.copytree(
-                DEFAULT_CONFIG / "dashboards", self.config_dir / "dashboards", dirs_exist_ok=True
+                TEMPLATE_CONFIG / "dashboards", self.config_dir / "dashboards", dirs_exist_ok=True
             )
         self._link_integration()
         self._seed_onboarding()
+        if USES_HTTP_STORE:
+            self._store_http_config()
         self._access_code = self._secret("access_code", lambda: f"{secrets.randbelow(10**8):08d}")
         self._password = self._secret("owner_password", lambda: secrets.token_urlsafe(18))
         self._simulator_log = (self.state_dir / "simulator.log").open("wb")
@@ -400,6 +421,34 @@ class DemoStack:
             "data": {"done": list(_PRESET_ONBOARDING)},
         }
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+    def _store_http_config(self) -> None:
+        """Bind Home Assistant 2026.8+ to 127.0.0.1:port through its HTTP store, confirmed."""
+        yaml_path = self.config_dir / "configuration.yaml"
+        text = yaml_path.read_text(encoding="utf-8")
+        without_http = _YAML_HTTP_BLOCK.sub("", text)
+        if without_http != text:
+            yaml_path.write_text(without_http, encoding="utf-8")
+        settings = {
+            "server_host": [HOST],
+            "server_port": self.port,
+            "cors_allowed_origins": ["https://cast.home-assistant.io"],
+            "login_attempts_threshold": -1,
+            "ip_ban_enabled": True,
+            "ssl_profile": "modern",
+            "use_x_frame_options": True,
+            "created_at": datetime.now(UTC).isoformat(),
+            "error": None,
+            "error_message": None,
+        }
+        version, minor = _HTTP_STORAGE_VERSION
+        data = {
+            "version": version,
+            "minor_version": minor,
+            "key": "http",
+            "data": {"stable": settings, "pending": None, "yaml_migration_done": True},
+        }
+        _write_private(self.config_dir / ".storage" / "http", json.dumps(data, indent=2) + "\n")
 
     def _secret(self, name: str, make: Callable[[], str]) -> str:
         """Return a value kept in .demo/ across runs, creating it the first time."""
@@ -638,7 +687,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=DEFAULT_CONFIG,
-        help="Home Assistant config folder (default: config/ in the repository)",
+        help=f"Home Assistant config folder (default: {DEFAULT_CONFIG.relative_to(ROOT)}/ in the "
+        "repository)",
     )
     parser.add_argument(
         "--port",

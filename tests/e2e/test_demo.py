@@ -5,6 +5,7 @@ Mosquitto per printer) and headless Chromium, so they need loopback sockets and 
 """
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ import pytest
 import yaml
 from playwright.async_api import Locator, Page, async_playwright, expect
 
-from scripts.demo import PRINTERS, ROOT, HomeAssistantApi
+from scripts.demo import PRINTERS, ROOT, USES_HTTP_STORE, HomeAssistantApi
 
 from .conftest import OUTPUT, DemoProcess
 
@@ -195,6 +196,14 @@ async def test_second_run_reuses_config_and_sigterm_stops_everything(
         )
         assert {entry["state"] for entry in entries} == {"loaded"}
         states = await api.states()
+    if USES_HTTP_STORE:
+        # The new port took effect as confirmed settings, not as a trial that would stop
+        # Home Assistant after five minutes; configuration.yaml no longer names an `http:`.
+        stored = json.loads((config / ".storage" / "http").read_text(encoding="utf-8"))["data"]
+        assert stored["pending"] is None
+        assert stored["stable"]["server_port"] == second.port
+        assert stored["stable"]["server_host"] == ["127.0.0.1"]
+        assert "\nhttp:" not in (config / "configuration.yaml").read_text(encoding="utf-8")
     missing = sorted(_dashboard_entity_ids() - states.keys())
     assert missing == [], "the dashboard names entities Home Assistant does not have"
     unavailable = sorted(
