@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from scripts.demo import ROOT
 OUTPUT = Path(__file__).parent / "output"
 DEVELOP = ROOT / "scripts" / "develop"
 READY = re.compile(r"ready after ([0-9.]+) s: open (\S+)")
+# The demo runs on the Home Assistant release under test: the one of this test's venv.
+HA_ENVIRONMENT = "newest" if Path(sys.prefix).name == ".venv-newest" else "oldest"
 
 
 @dataclass(frozen=True)
@@ -218,10 +221,13 @@ def _session(pid: int) -> int | None:
 
 
 async def start_demo(config: Path, *args: str) -> DemoProcess:
-    """Run ``scripts/develop --config CONFIG --port <free>`` in a session of its own."""
+    """Run ``scripts/develop --ha <this release> --config CONFIG --port <free>`` in a session of
+    its own."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         str(DEVELOP),
+        "--ha",
+        HA_ENVIRONMENT,
         "--config",
         str(config),
         "--port",
