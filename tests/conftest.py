@@ -1,6 +1,7 @@
 """Fixtures shared by the Home Assistant level tests."""
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import re
@@ -168,6 +169,17 @@ class SecretScanner(logging.Handler):
             )
 
 
+@contextlib.contextmanager
+def on_root_logger(handler: logging.Handler) -> Iterator[None]:
+    """Let `handler` see every log record while the block runs."""
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
 @pytest.fixture(autouse=True)
 def _no_secret_in_logs() -> Iterator[None]:
     """Fail any test whose log (any level, any logger) shows a secret handed out meanwhile."""
@@ -176,12 +188,10 @@ def _no_secret_in_logs() -> Iterator[None]:
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.DEBUG)
-    root = logging.getLogger()
-    root.addHandler(scanner)
     try:
-        yield
+        with on_root_logger(scanner):
+            yield
     finally:
-        root.removeHandler(scanner)
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
     if scanner.leaks:
@@ -210,12 +220,8 @@ class DeprecationScanner(logging.Handler):
 def _no_deprecated_usage() -> Iterator[None]:
     """Fail any test during which Home Assistant reports a deprecated use (any release)."""
     scanner = DeprecationScanner()
-    root = logging.getLogger()
-    root.addHandler(scanner)
-    try:
+    with on_root_logger(scanner):
         yield
-    finally:
-        root.removeHandler(scanner)
     if scanner.reports:
         pytest.fail("Home Assistant reported deprecated use:\n" + "\n".join(scanner.reports))
 
