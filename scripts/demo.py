@@ -429,6 +429,7 @@ class DemoStack:
         without_http = _YAML_HTTP_BLOCK.sub("", text)
         if without_http != text:
             yaml_path.write_text(without_http, encoding="utf-8")
+        # Home Assistant's defaults for a stored config (components/http), but host and port.
         settings = {
             "server_host": [HOST],
             "server_port": self.port,
