@@ -14,15 +14,25 @@ BAMBU_CACHE="${BAMBU_CACHE:-$HOME/.cache/bambu_printer}"
 DEBIAN_ROOT="$BAMBU_CACHE/debian-forky"
 DEBIAN_ROOT_SUITE=forky
 
-# ha_environment NAME: set PY_SERIES, PY_MIN, PY_FALLBACK (build or root), PY_SUITE, VENV and
-# REQUIREMENTS for NAME.
+# select_environments VALUE: set SELECTED to the environments an --ha VALUE names (all, oldest
+# or newest); fails with a message for anything else.
+select_environments() {
+  case "$1" in
+    all) SELECTED=("${HA_ENVIRONMENTS[@]}") ;;
+    oldest|newest) SELECTED=("$1") ;;
+    *) echo "--ha takes oldest, newest or all, not '$1'" >&2; return 2 ;;
+  esac
+}
+
+# ha_environment NAME: set PY_SERIES, PY_MIN, PY_FALLBACK (build or root), VENV and
+# REQUIREMENTS for NAME, and for a built Python PY_SUITE (the Debian suite of its source).
 ha_environment() {
   case "$1" in
     oldest)
       PY_SERIES=3.13 PY_MIN=3.13.2 PY_FALLBACK=build PY_SUITE=trixie
       VENV="$ROOT/.venv" REQUIREMENTS="$ROOT/requirements/oldest.txt" ;;
     newest)
-      PY_SERIES=3.14 PY_MIN=3.14.2 PY_FALLBACK=root PY_SUITE=$DEBIAN_ROOT_SUITE
+      PY_SERIES=3.14 PY_MIN=3.14.2 PY_FALLBACK=root
       VENV="$ROOT/.venv-newest" REQUIREMENTS="$ROOT/requirements/newest.txt" ;;
     *) echo "unknown Home Assistant environment '$1' (oldest or newest)" >&2; return 2 ;;
   esac
