@@ -10,8 +10,8 @@ state writes and the shown values that really changed, per delta.
 
 import argparse
 import asyncio
+import contextlib
 import json
-import os
 import statistics
 import sys
 import time
@@ -33,10 +33,8 @@ from custom_components.bambu_printer.const import (  # noqa: E402
     CONF_ACCESS_CODE,
     CONF_SERIAL,
     DOMAIN,
-    ENV_CA_FILE,
 )
-from custom_components.bambu_printer.printer.mqtt_codec import Publish  # noqa: E402
-from simulator.testing import start_printer  # noqa: E402
+from simulator.testing import start_printer, trusting_ca  # noqa: E402
 
 TARGET_US = 300.0
 
@@ -67,9 +65,10 @@ async def run(deltas: int) -> None:
     """Set up Home Assistant with one simulated P1S and time the delta path."""
     async with (
         start_printer("P1S", report_interval=3600.0) as printer,
+        contextlib.AsyncExitStack() as stack,
         async_test_home_assistant() as hass,
     ):
-        os.environ[ENV_CA_FILE] = str(printer.ca_path)
+        stack.enter_context(trusting_ca(printer.ca_path))
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
         entry = MockConfigEntry(
             domain=DOMAIN,
@@ -103,7 +102,7 @@ async def run(deltas: int) -> None:
         for payload in payloads:
             before = shown(hass)
             start = time.perf_counter_ns()
-            client._on_publish(Publish(topic, payload))  # the socket reader calls this
+            client._on_message(topic, payload)  # the link calls this for every message
             timings.append(time.perf_counter_ns() - start)
             await asyncio.sleep(0)
             after = shown(hass)
@@ -114,7 +113,7 @@ async def run(deltas: int) -> None:
         writes_before = writes
         quiet = json.dumps({"print": {"command": "push_status", "msg": 1}}).encode()
         for _ in range(100):
-            client._on_publish(Publish(topic, quiet))
+            client._on_message(topic, quiet)
         await hass.async_block_till_done()
         quiet_writes = writes - writes_before
 

@@ -38,7 +38,6 @@ from custom_components.bambu_printer.const import (
     CONF_CAMERA_PORT,
     CONF_SERIAL,
     DOMAIN,
-    ENV_CA_FILE,
     SECTION_ADVANCED,
 )
 
@@ -534,12 +533,13 @@ class DemoStack:
 
     async def _start_hass(self) -> None:
         ca_path = str(self.endpoints[0]["ca_path"])
-        env = {**os.environ, ENV_CA_FILE: ca_path, PORT_ENV: str(self.port)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), PORT_ENV: str(self.port)}
         self.say(f"starting Home Assistant from {self.config_dir}")
         self.hass = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "homeassistant",
+            "scripts.demo_hass",  # Home Assistant, trusting the simulator's CA
+            ca_path,
             "--config",
             str(self.config_dir),
             "--skip-pip",

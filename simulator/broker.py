@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Self
 
 from custom_components.bambu_printer.printer.errors import AuthError, BambuError
-from custom_components.bambu_printer.printer.mqtt import open_mqtt_connection
+from custom_components.bambu_printer.printer.mqtt_link import open_mqtt_link
 
 __all__ = ["Broker", "BrokerError", "MosquittoNotFoundError", "find_mosquitto", "hash_password"]
 
@@ -326,7 +326,7 @@ class Broker:
 
     async def _password_works(self, username: str, password: str) -> bool:
         try:
-            connection = await open_mqtt_connection(
+            connection = await open_mqtt_link(
                 host=self.host,
                 port=self._internal_port,
                 client_id=f"sim-check-{secrets.token_hex(4)}",
@@ -334,6 +334,7 @@ class Broker:
                 password=password,
                 ssl_context=None,
                 keepalive=5,
+                on_message=lambda _topic, _payload: None,
                 name="broker password check",
             )
         except AuthError:

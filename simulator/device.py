@@ -24,8 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from custom_components.bambu_printer.printer.errors import BambuError
-from custom_components.bambu_printer.printer.mqtt import MqttConnection, open_mqtt_connection
-from custom_components.bambu_printer.printer.mqtt_codec import Publish
+from custom_components.bambu_printer.printer.mqtt_link import MqttLink, open_mqtt_link
 
 from .broker import Broker
 from .ca import TestCA
@@ -133,7 +132,7 @@ class SimulatedPrinter:
         remember(self.access_code)
         remember(self._device_password)
         self._broker: Broker | None = None
-        self._link: MqttConnection | None = None
+        self._link: MqttLink | None = None
         self._link_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
@@ -330,7 +329,7 @@ class SimulatedPrinter:
         broker = self.broker
         while True:
             try:
-                link = await open_mqtt_connection(
+                link = await open_mqtt_link(
                     host=broker.host,
                     port=broker.internal_port,
                     client_id=f"printer-{self.serial}",
@@ -338,13 +337,13 @@ class SimulatedPrinter:
                     password=self._device_password,
                     ssl_context=None,
                     keepalive=30,
+                    on_message=self._on_request,
                     name=f"simulated printer {self.serial}",
                 )
             except BambuError:
                 await asyncio.sleep(_LINK_RETRY)
                 continue
             try:
-                link.start(self._on_request)
                 await link.subscribe([(self.request_topic, 1)])
             except BambuError:
                 await link.close()
@@ -362,12 +361,12 @@ class SimulatedPrinter:
                 self._link = None
                 await link.close()
 
-    def _on_request(self, publish: Publish) -> None:
+    def _on_request(self, _topic: str, raw: bytes) -> None:
         self.requests_received += 1
         if self.silent:
             return
         try:
-            payload = json.loads(publish.payload)
+            payload = json.loads(raw)
         except (ValueError, RecursionError):
             _LOGGER.debug("%s: ignoring a request that is not JSON", self.serial)
             return

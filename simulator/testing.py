@@ -7,11 +7,13 @@ or script can use them; ``tests/*/conftest.py`` wrap them in fixtures.
 import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
+from custom_components.bambu_printer.printer import tls
 from custom_components.bambu_printer.printer.mqtt import (
     Backoff,
     ConnectionSettings,
@@ -30,11 +32,31 @@ __all__ = [
     "fast_sleep",
     "printer_ssl_context",
     "start_printer",
+    "trusting_ca",
     "wait_until",
 ]
 
 FAST_BACKOFF = Backoff(initial=0.05, maximum=0.4, jitter=0.2)
 """Reconnect schedule for tests: 50 ms doubling to 400 ms."""
+
+
+@contextmanager
+def trusting_ca(ca_path: Path) -> Iterator[None]:
+    """Make the integration trust the simulator's CA, in place of Bambu's and the public ones.
+
+    Simulated printers (and the simulator's stand-in for the cloud broker) cannot hold
+    certificates signed by Bambu Lab or a public CA; the product has no switch for this, so
+    tests, benchmarks and the demo replace the library's CA sources for the duration.
+    """
+    with (
+        patch.object(tls, "bambu_ca_files", lambda: [ca_path]),
+        patch.object(tls, "create_public_ssl_context", lambda: tls.create_ssl_context(ca_path)),
+    ):
+        tls.clear_ssl_context_cache()
+        try:
+            yield
+        finally:
+            tls.clear_ssl_context_cache()
 
 
 async def fast_sleep(delay: float) -> None:
@@ -55,9 +77,9 @@ async def start_printer(model: str = "P1S", **kwargs: Any) -> AsyncIterator[Simu
         yield printer
 
 
-def printer_ssl_context(printer: SimulatedPrinter, *, verify: bool = True) -> ssl.SSLContext:
+def printer_ssl_context(printer: SimulatedPrinter) -> ssl.SSLContext:
     """Return a verifying client context that trusts the printer's test CA."""
-    return create_ssl_context(printer.ca_path, verify=verify)
+    return create_ssl_context(printer.ca_path)
 
 
 def client_settings(

@@ -34,14 +34,12 @@ from custom_components.bambu_printer.const import (
     CONNECTION_CLOUD,
     CONNECTION_LOCAL,
     DOMAIN,
-    ENV_CA_FILE,
 )
 from custom_components.bambu_printer.printer.cloud import CloudEndpoints, Region, mqtt_username
-from custom_components.bambu_printer.printer.tls import clear_ssl_context_cache
 from simulator import issued
 from simulator.cloud_server import FakeBambuCloud, FakeCloudUser
 from simulator.device import SimulatedPrinter
-from simulator.testing import start_printer
+from simulator.testing import start_printer, trusting_ca
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -234,10 +232,10 @@ async def printer(socket_enabled: None) -> AsyncIterator[SimulatedPrinter]:
 
 
 @pytest.fixture
-def trust_simulator(printer: SimulatedPrinter, monkeypatch: pytest.MonkeyPatch) -> None:
+def trust_simulator(printer: SimulatedPrinter) -> Iterator[None]:
     """Trust the simulator's test CA instead of Bambu's (its printers cannot hold Bambu certs)."""
-    monkeypatch.setenv(ENV_CA_FILE, str(printer.ca_path))
-    clear_ssl_context_cache()
+    with trusting_ca(printer.ca_path):
+        yield
 
 
 def entry_data(printer: SimulatedPrinter, **overrides: Any) -> dict[str, Any]:
@@ -311,16 +309,17 @@ def use_fake_cloud(
     fake_cloud: FakeBambuCloud,
     cloud_printer: SimulatedPrinter,
     monkeypatch: pytest.MonkeyPatch,
-) -> FakeBambuCloud:
+) -> Iterator[FakeBambuCloud]:
     """Send the integration to the fake cloud, with `cloud_printer`'s broker as cloud broker.
 
-    Flips the integration's one endpoint switch (`account.cloud_endpoints`), trusts the
-    printer's test CA, keeps rate-limit retries short, and makes the broker accept each new
-    token the fake cloud issues as `u_<uid>` (only the newest, as a revoked token would be).
+    Patches where the library says each region's cloud lives, trusts the printer's test CA,
+    keeps rate-limit retries short, and makes the broker accept each new token the fake
+    cloud issues as `u_<uid>` (only the newest, as a revoked token would be).
     """
+    real = CloudEndpoints.for_region
 
-    def endpoints(region: Region | str) -> CloudEndpoints:
-        return CloudEndpoints.for_region(
+    def endpoints(_cls: type[CloudEndpoints], region: Region | str = Region.GLOBAL) -> Any:
+        return real(
             region,
             api_base=fake_cloud.url,
             tfa_base=fake_cloud.url,
@@ -331,12 +330,11 @@ def use_fake_cloud(
     async def accept_token(user: FakeCloudUser, token: str) -> None:
         await cloud_printer.broker.set_password(mqtt_username(user.uid), token)
 
-    monkeypatch.setattr(account, "cloud_endpoints", endpoints)
+    monkeypatch.setattr(CloudEndpoints, "for_region", classmethod(endpoints))
     monkeypatch.setattr(account, "CLOUD_BACKOFF", 0.01)
-    monkeypatch.setenv(ENV_CA_FILE, str(cloud_printer.ca_path))
-    clear_ssl_context_cache()
     fake_cloud.add_token_listener(accept_token)
-    return fake_cloud
+    with trusting_ca(cloud_printer.ca_path):
+        yield fake_cloud
 
 
 def bind_printer(cloud: FakeBambuCloud, printer: SimulatedPrinter, **extra: Any) -> None:

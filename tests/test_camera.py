@@ -3,7 +3,7 @@
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -160,17 +160,14 @@ def manual_streams(monkeypatch: pytest.MonkeyPatch) -> tuple[ManualClock, list[C
     clock = ManualClock()
     streams: list[CameraStream] = []
 
-    def create(client: JpegCameraClient) -> CameraStream:
+    def create(client: JpegCameraClient, *, idle_timeout: float) -> CameraStream:
         stream = CameraStream(
-            client,
-            idle_timeout=camera_platform.IDLE_TIMEOUT,
-            clock=clock.time,
-            sleep=clock.sleep,
+            client, idle_timeout=idle_timeout, clock=clock.time, sleep=clock.sleep
         )
         streams.append(stream)
         return stream
 
-    monkeypatch.setattr(camera_platform, "create_stream", create)
+    monkeypatch.setattr(camera_platform, "CameraStream", create)
     return clock, streams
 
 
@@ -503,14 +500,13 @@ async def test_no_camera_when_option_off_from_the_start(
 async def test_default_camera_port_is_6000(hass: HomeAssistant, printer: SimulatedPrinter) -> None:
     """Without a configured port, a JPEG camera is reached on port 6000."""
     created: list[JpegCameraClient] = []
-    original: Callable[[JpegCameraClient], CameraStream] = camera_platform.create_stream
 
-    def spy(client: JpegCameraClient) -> CameraStream:
+    def spy(client: JpegCameraClient, *, idle_timeout: float) -> CameraStream:
         created.append(client)
-        return original(client)
+        return CameraStream(client, idle_timeout=idle_timeout)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(camera_platform, "create_stream", spy)
+        patch.setattr(camera_platform, "CameraStream", spy)
         entry = await setup_entry(hass, make_entry(printer))
     (client,) = created
     assert (client.host, client.port, client.serial) == (printer.host, 6000, printer.serial)

@@ -11,10 +11,8 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.bambu_printer.const import ENV_CA_FILE
-from custom_components.bambu_printer.printer.tls import clear_ssl_context_cache
 from simulator.device import SimulatedPrinter
-from simulator.testing import start_printer, wait_until
+from simulator.testing import start_printer, trusting_ca, wait_until
 
 from .captures import CAPTURE_NAMES, pushall_report, version_report
 from .conftest import make_entry
@@ -82,24 +80,23 @@ async def test_capture_entities_snapshot(
 ) -> None:
     """Each real capture gives the entities and states users see, exactly."""
     async with start_printer("P1S", serial=SERIAL) as printer:
-        monkeypatch.setenv(ENV_CA_FILE, str(printer.ca_path))
-        clear_ssl_context_cache()
-        entry = await setup_from_capture(hass, printer, capture)
-        table = entity_table(hass, entry)
+        with trusting_ca(printer.ca_path):
+            entry = await setup_from_capture(hass, printer, capture)
+            table = entity_table(hass, entry)
 
-        # The end time moves with the clock: check it, then pin it for the snapshot.
-        end_time_id = f"sensor.p1s_{SERIAL.lower()}_end_time"
-        remaining = hass.states.get(f"sensor.p1s_{SERIAL.lower()}_remaining_time")
-        if table[end_time_id]["state"] not in ("unknown", None):
-            assert remaining is not None
-            end = dt_util.parse_datetime(table[end_time_id]["state"])
-            assert end is not None
-            expected = dt_util.utcnow() + timedelta(minutes=float(remaining.state))
-            assert abs((end - expected).total_seconds()) < 90
-            table[end_time_id]["state"] = "<now + remaining time>"
+            # The end time moves with the clock: check it, then pin it for the snapshot.
+            end_time_id = f"sensor.p1s_{SERIAL.lower()}_end_time"
+            remaining = hass.states.get(f"sensor.p1s_{SERIAL.lower()}_remaining_time")
+            if table[end_time_id]["state"] not in ("unknown", None):
+                assert remaining is not None
+                end = dt_util.parse_datetime(table[end_time_id]["state"])
+                assert end is not None
+                expected = dt_util.utcnow() + timedelta(minutes=float(remaining.state))
+                assert abs((end - expected).total_seconds()) < 90
+                table[end_time_id]["state"] = "<now + remaining time>"
 
-        assert table == snapshot
-        assert await hass.config_entries.async_unload(entry.entry_id)
+            assert table == snapshot
+            assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.mark.parametrize(

@@ -42,12 +42,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.bambu_printer as integration
 from custom_components.bambu_printer import connection
-from custom_components.bambu_printer.const import DOMAIN, ENV_CA_FILE
+from custom_components.bambu_printer.const import DOMAIN
 from custom_components.bambu_printer.printer.mqtt import Backoff, PrinterClient
-from custom_components.bambu_printer.printer.tls import clear_ssl_context_cache
 from simulator.device import SimulatedPrinter
 from simulator.farm import PrinterFarm, PrinterSpec
-from simulator.testing import LeakSnapshot, child_processes, wait_until
+from simulator.testing import LeakSnapshot, child_processes, trusting_ca, wait_until
 
 from .conftest import entry_data
 
@@ -167,40 +166,39 @@ async def run_farm(
 ) -> AsyncIterator[Farm]:
     """Start `count` printers, set up one entry each, and tear everything down afterwards."""
     async with PrinterFarm(farm_specs(count), report_interval=1.0) as printers:
-        monkeypatch.setenv(ENV_CA_FILE, str(printers.ca_path))
-        clear_ssl_context_cache()
-        entries = {
-            printer.serial: MockConfigEntry(
-                domain=DOMAIN,
-                title=f"{printer.model} {printer.serial}",
-                unique_id=printer.serial,
-                data=entry_data(printer),
-            )
-            for printer in printers
-        }
-        for entry in entries.values():
-            entry.add_to_hass(hass)
-        farm = Farm(hass, printers, entries)
-        root = logging.getLogger()
-        root.addHandler(farm.errors)
-
-        @callback
-        def count_write(_event: Event) -> None:
-            farm.state_writes += 1
-
-        unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, count_write)
-        try:
-            assert await async_setup_component(hass, DOMAIN, {})
-            await hass.async_block_till_done()
-            assert all(e.state is ConfigEntryState.LOADED for e in entries.values())
-            yield farm
-        finally:
-            unsubscribe()
+        with trusting_ca(printers.ca_path):
+            entries = {
+                printer.serial: MockConfigEntry(
+                    domain=DOMAIN,
+                    title=f"{printer.model} {printer.serial}",
+                    unique_id=printer.serial,
+                    data=entry_data(printer),
+                )
+                for printer in printers
+            }
             for entry in entries.values():
-                if entry.state is ConfigEntryState.LOADED:
-                    await hass.config_entries.async_unload(entry.entry_id)
-            await hass.async_block_till_done()
-            root.removeHandler(farm.errors)
+                entry.add_to_hass(hass)
+            farm = Farm(hass, printers, entries)
+            root = logging.getLogger()
+            root.addHandler(farm.errors)
+
+            @callback
+            def count_write(_event: Event) -> None:
+                farm.state_writes += 1
+
+            unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, count_write)
+            try:
+                assert await async_setup_component(hass, DOMAIN, {})
+                await hass.async_block_till_done()
+                assert all(e.state is ConfigEntryState.LOADED for e in entries.values())
+                yield farm
+            finally:
+                unsubscribe()
+                for entry in entries.values():
+                    if entry.state is ConfigEntryState.LOADED:
+                        await hass.config_entries.async_unload(entry.entry_id)
+                await hass.async_block_till_done()
+                root.removeHandler(farm.errors)
 
 
 @pytest.mark.usefixtures("socket_enabled")

@@ -6,6 +6,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
+import homeassistant
 import pytest
 from homeassistant import block_async_io
 from homeassistant.core import HomeAssistant
@@ -69,3 +70,22 @@ async def test_modules_import_without_blocking_io(
         sys.modules.update(saved)
     assert "Detected blocking call" not in caplog.text
     assert len(names) > 5
+
+
+def test_requirements_match_home_assistant_constraints() -> None:
+    """Each manifest requirement is pinned where Home Assistant's own constraints pin it.
+
+    Home Assistant installs what a custom integration asks for next to its own packages; a
+    version other than the constrained one would be refused, or would replace Home
+    Assistant's copy (paho-mqtt is also its MQTT integration's library).
+    """
+    manifest = json.loads((PACKAGE_DIR / "manifest.json").read_text(encoding="utf-8"))
+    constraints_file = Path(homeassistant.__file__).parent / "package_constraints.txt"
+    constraints = {
+        line.partition("==")[0].lower(): line.strip()
+        for line in constraints_file.read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    assert manifest["requirements"] == ["paho-mqtt==2.1.0"]
+    for requirement in manifest["requirements"]:
+        assert constraints[requirement.partition("==")[0].lower()] == requirement

@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN
@@ -28,7 +28,7 @@ from custom_components.bambu_printer.const import DOMAIN, OPTION_READ_ONLY
 from custom_components.bambu_printer.diagnostics import async_get_config_entry_diagnostics
 from simulator.device import SimulatedPrinter
 from simulator.engine import PAUSE, RUNNING
-from simulator.testing import start_printer, wait_until
+from simulator.testing import start_printer, trusting_ca, wait_until
 
 from .conftest import make_entry, setup_entry
 
@@ -60,15 +60,10 @@ async def fast_printer(socket_enabled: None) -> AsyncIterator[SimulatedPrinter]:
 
 
 @pytest.fixture
-def trust_fast_printer(fast_printer: SimulatedPrinter, monkeypatch: pytest.MonkeyPatch) -> None:
+def trust_fast_printer(fast_printer: SimulatedPrinter) -> Iterator[None]:
     """Trust the fast printer's test CA."""
-    from custom_components.bambu_printer.const import ENV_CA_FILE  # noqa: PLC0415
-    from custom_components.bambu_printer.printer.tls import (  # noqa: PLC0415
-        clear_ssl_context_cache,
-    )
-
-    monkeypatch.setenv(ENV_CA_FILE, str(fast_printer.ca_path))
-    clear_ssl_context_cache()
+    with trusting_ca(fast_printer.ca_path):
+        yield
 
 
 @pytest.mark.usefixtures("trust_fast_printer")

@@ -2,10 +2,8 @@
 
 Printers added through the account get one config entry each (unique id = serial), and every
 such entry carries the account's sign-in (token, its expiry, user id, region, email), never the
-password. This module is the only place that knows where the Bambu cloud lives:
-:func:`cloud_endpoints` is the single switch tests flip (``monkeypatch.setattr(account,
-"cloud_endpoints", ...)``) to send the HTTP client and the cloud MQTT connection to the
-simulator's fake cloud and broker, because the real service cannot run in tests.
+password. Where the Bambu cloud lives comes from the library's ``CloudEndpoints`` for the
+account's region.
 
 On every setup (start-up and reload) :func:`async_sync_account` asks the account for its
 printer list, which keeps the stored access code current, offers printers bound since then as
@@ -68,15 +66,6 @@ DISCOVERY_PRINTER: Final = "printer"
 ACCOUNT_KEYS: Final = (CONF_TOKEN, CONF_TOKEN_EXPIRES_AT, CONF_UID, CONF_REGION, CONF_EMAIL)
 
 
-def cloud_endpoints(region: Region | str) -> CloudEndpoints:
-    """Return where the region's Bambu cloud lives (HTTP API, sign-in, MQTT broker).
-
-    Production endpoints always; this function is the one thing tests replace to reach the
-    simulator's fake cloud, so every caller must look it up here at call time.
-    """
-    return CloudEndpoints.for_region(region)
-
-
 def create_cloud_client(
     hass: HomeAssistant,
     region: Region | str,
@@ -90,7 +79,7 @@ def create_cloud_client(
     """
     return CloudClient(
         async_get_clientsession(hass),
-        endpoints=cloud_endpoints(region),
+        endpoints=CloudEndpoints.for_region(region),
         timeout=CLOUD_TIMEOUT if timeout is None else timeout,
         max_retries=CLOUD_MAX_RETRIES if max_retries is None else max_retries,
         backoff=CLOUD_BACKOFF,
@@ -123,7 +112,7 @@ def entry_token(data: Mapping[str, Any]) -> CloudToken | None:
 def entry_mqtt_credentials(data: Mapping[str, Any]) -> CloudMqttCredentials:
     """Return the cloud broker login of an account entry: ``u_<uid>`` / token, region host."""
     return cloud_mqtt_credentials(
-        data[CONF_UID], data[CONF_TOKEN], cloud_endpoints(data[CONF_REGION])
+        data[CONF_UID], data[CONF_TOKEN], CloudEndpoints.for_region(data[CONF_REGION])
     )
 
 

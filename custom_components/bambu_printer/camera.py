@@ -74,14 +74,6 @@ def liveview_issue_id(serial: str) -> str:
     return f"lan_liveview_disabled_{serial}"
 
 
-def create_stream(client: JpegCameraClient) -> CameraStream:
-    """Return the on-demand stream of one JPEG camera.
-
-    A module-level factory so tests can give the stream a controllable clock and sleep.
-    """
-    return CameraStream(client, idle_timeout=IDLE_TIMEOUT)
-
-
 def _is_refusal(err: BambuError | None) -> bool:
     """Return whether an error means the camera will not let us in (code or certificate)."""
     return isinstance(err, (AuthError, TlsError))
@@ -171,7 +163,7 @@ class BambuJpegCamera(BambuCameraBase):
             await async_printer_ssl_context(self.hass),
             self._port_override or CAMERA_PORT,
         )
-        self._stream = create_stream(client)
+        self._stream = CameraStream(client, idle_timeout=IDLE_TIMEOUT)
         self._unsubscribe_stream = self._stream.add_listener(self._handle_stream_change)
         await super().async_added_to_hass()
 

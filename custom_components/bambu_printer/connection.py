@@ -5,11 +5,8 @@ entries that connect through the Bambu cloud reach the region's broker (user ``u
 account token, public CAs, TLS name = the broker's host).
 """
 
-import logging
-import os
 import ssl
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -21,39 +18,19 @@ from .const import (
     CONF_CONNECTION,
     CONF_SERIAL,
     CONNECTION_CLOUD,
-    ENV_CA_FILE,
     MQTT_PORT,
 )
 from .printer.mqtt import ConnectionSettings
 from .printer.tls import async_get_public_ssl_context, async_get_ssl_context
 
-_LOGGER = logging.getLogger(__name__)
-
 # Seconds between MQTT pings; a printer silent for three of these is reconnected.
 KEEPALIVE = 30
-_WARNED_CA_OVERRIDE = False
-
-
-def ca_override() -> Path | None:
-    """Return the PEM file that replaces Bambu's CA bundle, if the environment names one."""
-    global _WARNED_CA_OVERRIDE  # noqa: PLW0603  (warn once per process, not per printer)
-    value = os.environ.get(ENV_CA_FILE)
-    if not value:
-        return None
-    if not _WARNED_CA_OVERRIDE:
-        _WARNED_CA_OVERRIDE = True
-        _LOGGER.warning(
-            "Trusting the certificate authority in %s (from %s) instead of Bambu Lab's",
-            value,
-            ENV_CA_FILE,
-        )
-    return Path(value)
 
 
 async def async_printer_ssl_context(hass: HomeAssistant) -> ssl.SSLContext:
     """Return the cached TLS context that verifies printers against Bambu's CA."""
     del hass  # the library builds and caches it off the event loop itself
-    return await async_get_ssl_context(ca_override())
+    return await async_get_ssl_context()
 
 
 async def async_local_settings(hass: HomeAssistant, data: Mapping[str, Any]) -> ConnectionSettings:
@@ -71,16 +48,11 @@ async def async_local_settings(hass: HomeAssistant, data: Mapping[str, Any]) -> 
 async def async_cloud_settings(hass: HomeAssistant, data: Mapping[str, Any]) -> ConnectionSettings:
     """Build cloud broker MQTT settings (user u_<uid>, the token, TLS name = broker host).
 
-    The broker's certificate is checked against the public CAs, or against the CA that
-    BAMBU_PRINTER_CA_FILE names (the simulator's, whose broker stands in for the cloud's).
+    The broker's certificate is checked against the public CAs.
     """
     del hass
     credentials = account.entry_mqtt_credentials(data)
-    override = ca_override()
-    if override is not None:
-        ssl_context = await async_get_ssl_context(override)
-    else:
-        ssl_context = await async_get_public_ssl_context()
+    ssl_context = await async_get_public_ssl_context()
     return ConnectionSettings(
         host=credentials.host,
         port=credentials.port,

@@ -34,10 +34,6 @@ VALIDATE_TIMEOUT: Final = 10.0
 # Longest a button press waits for the printer's answer.
 COMMAND_TIMEOUT: Final = 10.0
 
-# Environment variable naming a PEM file to trust instead of Bambu's CA bundle. It exists for
-# the simulator (demo, tests), whose printers cannot hold certificates signed by Bambu Lab.
-ENV_CA_FILE: Final = "BAMBU_PRINTER_CA_FILE"
-
 # Entities that act on the printer; read-only mode creates none of them.
 CONTROL_KEYS: Final = frozenset({"pause", "resume", "stop", "chamber_light"})
 

@@ -108,7 +108,7 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
     demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP)
     await demo.wait_ready()
     assert demo.url == f"{demo.base_url}/bambu-printers"
-    assert len(demo.started("-m homeassistant")) == 1
+    assert len(demo.started("-m scripts.demo_hass")) == 1
     assert len(demo.started("-m simulator")) == 1
     assert len(demo.started("mosquitto")) == len(PRINTERS)
 

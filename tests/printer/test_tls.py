@@ -100,13 +100,6 @@ def test_verifying_context_settings(ca: TestCA) -> None:
     assert len(context.get_ca_certs()) == 1
 
 
-def test_insecure_context_only_when_asked() -> None:
-    context = create_ssl_context(verify=False)
-    assert context.verify_mode == ssl.CERT_NONE
-    assert context.check_hostname is False
-    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
-
-
 def test_missing_bundle_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(tls, "_CERTS_DIR", tmp_path)
     with pytest.raises(FileNotFoundError):
@@ -126,9 +119,6 @@ async def test_async_contexts_are_cached(ca: TestCA) -> None:
     injected = await async_get_ssl_context(ca.cert_path)
     assert injected is not first
     assert await async_get_ssl_context(ca.cert_path) is injected
-    insecure = await async_get_ssl_context(verify=False)
-    assert await async_get_ssl_context(ca.cert_path, verify=False) is insecure
-    assert insecure.verify_mode == ssl.CERT_NONE
     public = await async_get_public_ssl_context()
     assert await async_get_public_ssl_context() is public
     clear_ssl_context_cache()
@@ -160,10 +150,6 @@ async def test_untrusted_ca_is_rejected(other_ca: TestCA, printer_port: int) -> 
     # The shipped Bambu bundle does not trust the test CA either.
     with pytest.raises(ssl.SSLCertVerificationError):
         await _handshake(printer_port, create_ssl_context())
-
-
-async def test_insecure_context_accepts_anything(other_ca: TestCA, printer_port: int) -> None:
-    await _handshake(printer_port, create_ssl_context(verify=False), "whatever")
 
 
 async def test_subject_alt_name_wins_over_common_name(ca: TestCA) -> None:

@@ -12,8 +12,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from custom_components.bambu_printer.printer.errors import AuthError
-from custom_components.bambu_printer.printer.mqtt import open_mqtt_connection
-from custom_components.bambu_printer.printer.mqtt_codec import Publish
+from custom_components.bambu_printer.printer.mqtt_link import open_mqtt_link
 from simulator import broker as broker_module
 from simulator.broker import (
     Broker,
@@ -102,13 +101,14 @@ async def broker(leak_check: None, tmp_path: Path) -> Broker:
 
 
 async def _login(broker: Broker, password: str) -> None:
-    connection = await open_mqtt_connection(
+    connection = await open_mqtt_link(
         host=broker.host,
         port=broker.internal_port,
         client_id="t",
         username="bblp",
         password=password,
         ssl_context=None,
+        on_message=lambda _topic, _payload: None,
     )
     await connection.close()
 
@@ -194,8 +194,8 @@ def test_identities() -> None:
 
 
 async def test_printer_publishes_reports_and_answers(sim_printer: SimulatedPrinter) -> None:
-    received: list[Publish] = []
-    connection = await open_mqtt_connection(
+    received: list[bytes] = []
+    connection = await open_mqtt_link(
         host=sim_printer.host,
         port=sim_printer.port,
         client_id="observer",
@@ -203,15 +203,15 @@ async def test_printer_publishes_reports_and_answers(sim_printer: SimulatedPrint
         password=sim_printer.access_code,
         ssl_context=printer_ssl_context(sim_printer),
         server_hostname=sim_printer.serial,
+        on_message=lambda _topic, payload: received.append(payload),
     )
     try:
-        connection.start(received.append)
         await connection.subscribe([(sim_printer.report_topic, 0)])
         sim_printer.engine.start_job()  # reports only carry changes on a P1S
         await wait_until(lambda: len(received) >= 2)
         request = {"info": {"command": "get_version", "sequence_id": "7"}}
         await connection.publish(sim_printer.request_topic, json.dumps(request).encode())
-        await wait_until(lambda: any(b'"get_version"' in message.payload for message in received))
+        await wait_until(lambda: any(b'"get_version"' in payload for payload in received))
         await connection.publish(sim_printer.request_topic, b"not json")
         await asyncio.sleep(0.1)
         assert sim_printer.connected

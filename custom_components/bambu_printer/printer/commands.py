@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SPEED_LEVELS = (1, 2, 3, 4)  # silent, standard, sport, ludicrous
-LIGHT_NODES = ("chamber_light", "work_light", "chamber_light2")
 _MAX_GCODE = 64 * 1024
 _MAX_NODE = 64
 

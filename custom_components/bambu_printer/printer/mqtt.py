@@ -1,26 +1,20 @@
-"""One asyncio MQTT connection per printer: status reports in, commands out.
+"""One MQTT connection per printer: status reports in, commands out, kept up in the background.
 
-The printer runs the MQTT broker itself (MQTT 3.1.1 over TLS on port 8883). This module speaks
-to it with the small codec in :mod:`.mqtt_codec` over ``asyncio.open_connection``, so there is
-no thread, no executor job and no third-party MQTT loop to keep alive.
-
-:class:`MqttConnection` is one live MQTT session (handshake, keepalive, publish, subscribe);
-the simulator reuses it to play the printer's side. :class:`PrinterClient` is what the
-integration uses: it merges every report into a :class:`~.state.PrinterState`, answers
-``async_request`` calls from the printer's replies, and keeps the link up with exponential
-backoff, telling its listeners about availability changes and refused credentials.
+The printer runs the MQTT broker itself (MQTT 3.1.1 over TLS on port 8883); the protocol comes
+from paho-mqtt through :mod:`.mqtt_link`. :class:`PrinterClient` is what the integration uses:
+it merges every report into a :class:`~.state.PrinterState`, answers ``async_request`` calls
+from the printer's replies, and keeps the link up with exponential backoff, telling its
+listeners about availability changes and refused credentials.
 """
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import random
 import secrets
-import socket
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -33,44 +27,21 @@ from .errors import (
     ConnectError,
     ConnectTimeout,
     NotConnected,
-    ProtocolError,
-    TlsError,
 )
-from .mqtt_codec import (
-    DEFAULT_MAX_PACKET_SIZE,
-    SUBACK_FAILURE,
-    ConnAck,
-    ConnAckCode,
-    Connect,
-    Decoder,
-    Disconnect,
-    Packet,
-    PingReq,
-    PingResp,
-    PubAck,
-    Publish,
-    SubAck,
-    Subscribe,
-    encode,
-)
+from .mqtt_link import MqttLink, open_mqtt_link
 from .state import PrinterState
 
 __all__ = [
     "MAX_REPORT_SIZE",
     "Backoff",
     "ConnectionSettings",
-    "MqttConnection",
     "PrinterClient",
-    "open_mqtt_connection",
 ]
 
 _LOGGER = logging.getLogger(__name__)
 
 MAX_REPORT_SIZE: Final = 1024 * 1024
 """Reports larger than this are dropped unparsed (real ones are a few kilobytes)."""
-
-_READ_CHUNK: Final = 65536
-_CLOSE_TIMEOUT: Final = 2.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,380 +92,6 @@ class Backoff:
         return max(0.0, base * (1.0 + self.jitter * (2.0 * rand - 1.0)))
 
 
-def _classify_open_error(err: BaseException, host: str, port: int) -> BambuError:
-    """Turn what ``open_connection`` raised into the library's error types (no secrets)."""
-    if isinstance(err, ssl.SSLCertVerificationError):
-        return TlsError(f"the certificate of {host}:{port} was not accepted: {err.verify_message}")
-    if isinstance(err, ssl.SSLError):
-        return TlsError(f"TLS handshake with {host}:{port} failed: {err.reason or err}")
-    if isinstance(err, TimeoutError):
-        return ConnectTimeout(f"{host}:{port} did not answer in time")
-    if isinstance(err, socket.gaierror):
-        return ConnectError(f"cannot resolve {host}: {err.strerror}")
-    if isinstance(err, OSError):
-        return ConnectError(f"cannot connect to {host}:{port}: {err.strerror or err}")
-    return ConnectError(f"cannot connect to {host}:{port}: {err}")  # pragma: no cover
-
-
-async def open_mqtt_connection(
-    *,
-    host: str,
-    port: int,
-    client_id: str,
-    username: str | None,
-    password: str | None,
-    ssl_context: ssl.SSLContext | None,
-    server_hostname: str | None = None,
-    keepalive: int = 30,
-    max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
-    name: str = "mqtt",
-) -> "MqttConnection":
-    """Open a socket (TLS when ``ssl_context`` is given), send CONNECT and await CONNACK.
-
-    Raises :class:`TlsError`, :class:`ConnectError`, :class:`ConnectTimeout` (wrap the call in
-    a timeout), :class:`AuthError` (CONNACK 4/5) or :class:`ProtocolError`. The returned
-    connection is not yet reading: call :meth:`MqttConnection.start`.
-    """
-    try:
-        reader, writer = await asyncio.open_connection(
-            host,
-            port,
-            ssl=ssl_context,
-            server_hostname=server_hostname if ssl_context is not None else None,
-        )
-    except (OSError, TimeoutError) as err:
-        raise _classify_open_error(err, host, port) from err
-    connection = MqttConnection(
-        reader, writer, keepalive=keepalive, max_packet_size=max_packet_size, name=name
-    )
-    try:
-        await connection.handshake(
-            Connect(
-                client_id=client_id,
-                keepalive=keepalive,
-                clean_session=True,
-                username=username,
-                password=password,
-            )
-        )
-    except BaseException:
-        await connection.close(send_disconnect=False)
-        raise
-    return connection
-
-
-class MqttConnection:
-    """One MQTT 3.1.1 session over an open stream.
-
-    After :meth:`start` a reader task dispatches incoming packets (PUBLISH to the callback,
-    acknowledgements to their waiters) and a keepalive task sends PINGREQ every half
-    keepalive. The connection ends on EOF, a socket or codec error, a missing PINGRESP, or
-    (with ``publish_timeout``) when no PUBLISH arrived for that long; :meth:`wait_closed`
-    then returns the reason. :meth:`close` always leaves no task and no socket behind.
-    """
-
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        *,
-        keepalive: float = 30.0,
-        max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
-        name: str = "mqtt",
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
-        # A message over the limit is skipped (and logged), not a reason to drop the link.
-        self._decoder = Decoder(max_packet_size, skip_oversized_publish=True)
-        self._keepalive = keepalive
-        self._name = name
-        self._loop = asyncio.get_running_loop()
-        self._closed: asyncio.Future[BaseException | None] = self._loop.create_future()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._acks: dict[int, asyncio.Future[Packet]] = {}
-        self._ids = itertools.cycle(range(1, 0x10000))
-        self._on_publish: Callable[[Publish], None] | None = None
-        self._on_quiet: Callable[[], None] | None = None
-        self._close_callbacks: list[Callable[[BaseException | None], None]] = []
-        self._early: list[Packet] = []
-        self._publish_timeout: float | None = None
-        self._ping_sent_at: float | None = None
-        self._quiet_notified = False
-        self.last_publish_at = self._loop.time()
-        self.publishes_received = 0
-
-    @property
-    def closed(self) -> bool:
-        """Return whether the session has ended (for whatever reason)."""
-        return self._closed.done()
-
-    async def _read_packet(self) -> Packet:
-        """Read until one packet is complete (handshake only; afterwards the reader task reads).
-
-        Packets that arrived in the same read are kept for the reader task.
-        """
-        while True:
-            data = await self._reader.read(_READ_CHUNK)
-            if not data:
-                raise ConnectError("the broker closed the connection during the handshake")
-            packets = self._decoder.feed(data)
-            if packets:
-                self._early = packets[1:]
-                return packets[0]
-
-    async def handshake(self, connect: Connect) -> None:
-        """Send CONNECT and check the CONNACK; raises AuthError for refused credentials."""
-        try:
-            self._writer.write(encode(connect))
-            await self._writer.drain()
-            packet = await self._read_packet()
-        except ssl.SSLError as err:
-            raise TlsError(f"TLS error during the MQTT handshake: {err.reason or err}") from err
-        except OSError as err:
-            raise ConnectError(f"connection lost during the MQTT handshake: {err}") from err
-        if not isinstance(packet, ConnAck):
-            raise ProtocolError(f"expected CONNACK, got {type(packet).__name__}")
-        code = packet.return_code
-        if code in (ConnAckCode.BAD_USERNAME_OR_PASSWORD, ConnAckCode.NOT_AUTHORIZED):
-            raise AuthError(f"the broker refused the credentials (CONNACK {code})")
-        if code != ConnAckCode.ACCEPTED:
-            raise ConnectError(
-                f"the broker refused the connection (CONNACK {code}: {ConnAckCode(code).name})"
-            )
-
-    def start(
-        self,
-        on_publish: Callable[[Publish], None],
-        *,
-        publish_timeout: float | None = None,
-        on_quiet: Callable[[], None] | None = None,
-    ) -> None:
-        """Start reading and pinging.
-
-        ``on_publish`` gets every PUBLISH (exceptions are logged, never propagated). With
-        ``publish_timeout`` the session ends after that long without any PUBLISH; ``on_quiet``
-        is called once when two thirds of it have passed, so the owner can ask for data.
-        """
-        if self._tasks or self.closed:
-            raise RuntimeError("connection already started or closed")
-        self._on_publish = on_publish
-        self._publish_timeout = publish_timeout
-        self._on_quiet = on_quiet
-        self.last_publish_at = self._loop.time()
-        self._tasks = [
-            self._loop.create_task(self._read_loop(), name=f"{self._name} reader"),
-            self._loop.create_task(self._keepalive_loop(), name=f"{self._name} keepalive"),
-        ]
-
-    @property
-    def close_reason(self) -> BaseException | None:
-        """Return why the session ended (None while open or after a local close)."""
-        return self._closed.result() if self._closed.done() else None
-
-    def add_close_callback(self, callback: Callable[[BaseException | None], None]) -> None:
-        """Call ``callback(reason)`` synchronously when the session ends."""
-        self._close_callbacks.append(callback)
-
-    async def wait_closed(self) -> BaseException | None:
-        """Wait until the session ends; return why (None after a local close)."""
-        return await asyncio.shield(self._closed)
-
-    def _finish(self, reason: BaseException | None) -> None:
-        """End the session: record why, fail waiters, stop the other task, close the socket."""
-        if self._closed.done():
-            return
-        self._closed.set_result(reason)
-        for future in self._acks.values():
-            if not future.done():
-                future.set_exception(NotConnected("the MQTT connection closed"))
-        self._acks.clear()
-        callbacks, self._close_callbacks = self._close_callbacks, []
-        for callback in callbacks:
-            callback(reason)
-        current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
-        self._writer.close()
-
-    async def close(self, *, send_disconnect: bool = True) -> None:
-        """Close the session (DISCONNECT first when still open) and reap tasks and socket.
-
-        The reaping runs to completion even when the caller is cancelled meanwhile (the
-        cancellation is re-raised afterwards), so nothing is ever left behind.
-        """
-        if send_disconnect and not self.closed and not self._writer.is_closing():
-            with contextlib.suppress(OSError, RuntimeError):
-                self._writer.write(encode(Disconnect()))
-        self._finish(None)
-        reaper = asyncio.ensure_future(self._reap())
-        cancelled = False
-        while not reaper.done():
-            try:
-                await asyncio.shield(reaper)
-            except asyncio.CancelledError:
-                cancelled = True
-        if cancelled:
-            raise asyncio.CancelledError
-
-    async def _reap(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        try:
-            async with asyncio.timeout(_CLOSE_TIMEOUT):
-                await self._writer.wait_closed()
-        except (OSError, TimeoutError, ssl.SSLError):
-            # A TLS peer that never answers close_notify must not keep us waiting.
-            self._writer.transport.abort()
-
-    def _write(self, packet: Packet) -> None:
-        if self.closed or self._writer.is_closing():
-            raise NotConnected("the MQTT connection is closed")
-        self._writer.write(encode(packet))
-
-    def publish_nowait(self, topic: str, payload: bytes) -> None:
-        """Queue a QoS 0 PUBLISH without waiting for the socket buffer to drain."""
-        self._write(Publish(topic=topic, payload=payload))
-
-    async def _drain(self) -> None:
-        try:
-            await self._writer.drain()
-        except (OSError, RuntimeError) as err:
-            raise NotConnected(f"the MQTT connection failed while sending: {err}") from err
-
-    def _next_packet_id(self) -> int:
-        while True:
-            packet_id = next(self._ids)
-            if packet_id not in self._acks:
-                return packet_id
-
-    async def _await_ack(self, packet_id: int, ack_timeout: float | None) -> Packet:
-        future = self._acks[packet_id]
-        try:
-            async with asyncio.timeout(ack_timeout):
-                return await future
-        except TimeoutError as err:
-            raise CommandTimeout(f"no acknowledgement within {ack_timeout:g} s") from err
-        finally:
-            self._acks.pop(packet_id, None)
-
-    async def publish(
-        self, topic: str, payload: bytes, *, qos: int = 0, ack_timeout: float | None = 10.0
-    ) -> None:
-        """Publish; for QoS 1 wait (up to ``ack_timeout`` seconds) for the PUBACK."""
-        if qos == 0:
-            self._write(Publish(topic=topic, payload=payload))
-            await self._drain()
-            return
-        packet_id = self._next_packet_id()
-        self._write(Publish(topic=topic, payload=payload, qos=qos, packet_id=packet_id))
-        self._acks[packet_id] = self._loop.create_future()
-        try:
-            await self._drain()
-        except BaseException:
-            self._acks.pop(packet_id, None)
-            raise
-        await self._await_ack(packet_id, ack_timeout)
-
-    async def subscribe(
-        self, topics: Iterable[tuple[str, int]], *, ack_timeout: float | None = 10.0
-    ) -> tuple[int, ...]:
-        """Subscribe and return the granted QoS per filter (0x80 = refused)."""
-        packet_id = self._next_packet_id()
-        self._write(Subscribe(packet_id=packet_id, topics=tuple(topics)))
-        self._acks[packet_id] = self._loop.create_future()
-        try:
-            await self._drain()
-        except BaseException:
-            self._acks.pop(packet_id, None)
-            raise
-        ack = await self._await_ack(packet_id, ack_timeout)
-        assert isinstance(ack, SubAck)  # noqa: S101  (_dispatch only resolves with SubAck)
-        return ack.return_codes
-
-    async def _read_loop(self) -> None:
-        reason: BaseException | None
-        try:
-            early, self._early = self._early, []
-            for packet in early:
-                self._dispatch(packet)
-            while True:
-                data = await self._reader.read(_READ_CHUNK)
-                if not data:
-                    reason = ConnectError("the broker closed the connection")
-                    break
-                skipped = self._decoder.skipped
-                for packet in self._decoder.feed(data):
-                    self._dispatch(packet)
-                if self._decoder.skipped != skipped:
-                    _LOGGER.debug(
-                        "%s: dropped a %d byte message (over the %d byte limit)",
-                        self._name,
-                        self._decoder.last_skipped_size,
-                        self._decoder.max_packet_size,
-                    )
-        except ProtocolError as err:  # malformed or unexpected packets
-            reason = err
-        except ssl.SSLError as err:
-            reason = TlsError(f"TLS error on the connection: {err.reason or err}")
-        except (OSError, NotConnected) as err:
-            reason = ConnectError(f"connection lost: {err}")
-        self._finish(reason)
-
-    def _dispatch(self, packet: Packet) -> None:
-        match packet:
-            case Publish():
-                self.last_publish_at = self._loop.time()
-                self.publishes_received += 1
-                self._quiet_notified = False
-                if packet.qos == 1 and packet.packet_id is not None:
-                    self._write(PubAck(packet.packet_id))
-                if self._on_publish is not None:
-                    try:
-                        self._on_publish(packet)
-                    except Exception:
-                        _LOGGER.exception("%s: error while handling a message", self._name)
-            case PubAck(packet_id=packet_id) | SubAck(packet_id=packet_id):
-                future = self._acks.get(packet_id)
-                if future is not None and not future.done():
-                    future.set_result(packet)
-                else:
-                    _LOGGER.debug("%s: unexpected acknowledgement %s", self._name, packet_id)
-            case PingResp():
-                self._ping_sent_at = None
-            case _:
-                raise ProtocolError(f"unexpected {type(packet).__name__} from the broker")
-
-    async def _keepalive_loop(self) -> None:
-        interval = max(self._keepalive / 2, 0.05)
-        while True:
-            await asyncio.sleep(interval)
-            now = self._loop.time()
-            if self._ping_sent_at is not None and now - self._ping_sent_at >= self._keepalive:
-                self._finish(ConnectTimeout("no PINGRESP within the keepalive interval"))
-                return
-            if self._publish_timeout is not None:
-                quiet = now - self.last_publish_at
-                if quiet >= self._publish_timeout:
-                    self._finish(
-                        ConnectTimeout(f"no message for {self._publish_timeout:g} s; link stale")
-                    )
-                    return
-                if (
-                    quiet >= self._publish_timeout * 2 / 3
-                    and not self._quiet_notified
-                    and self._on_quiet is not None
-                ):
-                    self._quiet_notified = True
-                    self._on_quiet()
-            if self._ping_sent_at is None:
-                self._ping_sent_at = now
-                try:
-                    self._write(PingReq())
-                except NotConnected:
-                    return
-
-
 type UpdateListener = Callable[[], None]
 type AvailabilityListener = Callable[[bool], None]
 type AuthFailureListener = Callable[[], None]
@@ -520,7 +117,6 @@ class PrinterClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         stable_after: float = 60.0,
-        max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
     ) -> None:
         self.settings = settings
         self.state = state if state is not None else PrinterState()
@@ -529,10 +125,9 @@ class PrinterClient:
         self._sleep = sleep
         self._rand = rand
         self._stable_after = stable_after
-        self._max_packet_size = max_packet_size
         self._client_id = settings.client_id or f"bambu_printer_{secrets.token_hex(6)}"
         self._available = False
-        self._connection: MqttConnection | None = None
+        self._connection: MqttLink | None = None
         self._connected_at = 0.0
         self._supervisor: asyncio.Task[None] | None = None
         self._reconnect = False
@@ -632,7 +227,7 @@ class PrinterClient:
         self._fail_pending("the client was stopped")
         self._set_available(False)
 
-    def _install(self, connection: MqttConnection) -> None:
+    def _install(self, connection: MqttLink) -> None:
         """Adopt a freshly connected session and watch it from the supervisor task."""
         self._connection = connection
         self._connected_at = asyncio.get_running_loop().time()
@@ -642,7 +237,7 @@ class PrinterClient:
             self._supervise(connection), name=f"bambu_printer {self.serial} supervisor"
         )
 
-    async def _connect_once(self, connect_timeout: float) -> MqttConnection:
+    async def _connect_once(self, connect_timeout: float) -> MqttLink:
         """Open a session, subscribe, ask for the state and wait until it was merged.
 
         Done at the first full report (the pushall answer). If only deltas arrive, pushall is
@@ -654,10 +249,11 @@ class PrinterClient:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + connect_timeout
         first = _FirstReport(loop)
-        connection: MqttConnection | None = None
+        connection: MqttLink | None = None
         try:
             async with asyncio.timeout(connect_timeout):
-                connection = await open_mqtt_connection(
+                self._first_report = first
+                connection = await open_mqtt_link(
                     host=settings.host,
                     port=settings.port,
                     client_id=self._client_id,
@@ -666,16 +262,11 @@ class PrinterClient:
                     ssl_context=settings.ssl_context,
                     server_hostname=settings.tls_server_hostname,
                     keepalive=settings.keepalive,
-                    max_packet_size=self._max_packet_size,
+                    on_message=self._on_message,
                     name=f"printer {self.serial}",
                 )
-                self._first_report = first
                 connection.add_close_callback(first.fail)
-                connection.start(
-                    self._on_publish,
-                    publish_timeout=3 * settings.keepalive,
-                    on_quiet=self._on_quiet,
-                )
+                connection.watch_silence(3 * settings.keepalive, self._on_quiet)
                 _check_suback(await connection.subscribe([(settings.report_topic, 0)]))
                 await self._send(connection, self.commands.pushall())
                 await self._send(connection, self.commands.get_version())
@@ -709,7 +300,7 @@ class PrinterClient:
             first.discard()
         return connection
 
-    async def _supervise(self, connection: MqttConnection) -> None:
+    async def _supervise(self, connection: MqttLink) -> None:
         """Wait for the link to drop; then reconnect with backoff while asked to."""
         loop = asyncio.get_running_loop()
         while True:
@@ -730,7 +321,7 @@ class PrinterClient:
             self.connects += 1
             self._set_available(True)
 
-    async def _reconnect_with_backoff(self) -> MqttConnection | None:
+    async def _reconnect_with_backoff(self) -> MqttLink | None:
         """Retry until connected (returned) or the credentials are refused (None).
 
         Only ``async_stop`` ends it otherwise, by cancelling the supervisor.
@@ -772,15 +363,15 @@ class PrinterClient:
         with contextlib.suppress(NotConnected):
             connection.publish_nowait(self.settings.request_topic, payload)
 
-    def _on_publish(self, publish: Publish) -> None:
-        if publish.topic != self.settings.report_topic:
-            _LOGGER.debug("Ignoring message on %s", publish.topic)
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        if topic != self.settings.report_topic:
+            _LOGGER.debug("Ignoring message on %s", topic)
             return
-        if len(publish.payload) > MAX_REPORT_SIZE:
-            _LOGGER.debug("Dropping a %d byte report (too large)", len(publish.payload))
+        if len(payload) > MAX_REPORT_SIZE:
+            _LOGGER.debug("Dropping a %d byte report (too large)", len(payload))
             return
         try:
-            message = json.loads(publish.payload)
+            message = json.loads(payload)
         except (ValueError, RecursionError):
             _LOGGER.debug("Dropping a report that is not valid JSON")
             return
@@ -822,7 +413,7 @@ class PrinterClient:
             if not future.done():
                 future.set_exception(NotConnected(why))
 
-    async def _send(self, connection: MqttConnection, command: Command) -> None:
+    async def _send(self, connection: MqttLink, command: Command) -> None:
         payload = command.encode()
         _LOGGER.debug(
             "Sending %s/%s (seq %s) to %s",
@@ -833,7 +424,7 @@ class PrinterClient:
         )
         await connection.publish(self.settings.request_topic, payload, qos=command.qos)
 
-    def _live_connection(self) -> MqttConnection:
+    def _live_connection(self) -> MqttLink:
         connection = self._connection
         if connection is None or connection.closed or not self._available:
             raise NotConnected(f"printer {self.serial} is not connected")
@@ -871,6 +462,7 @@ class PrinterClient:
         return reply
 
 
+_SUBACK_FAILURE: Final = 0x80
 _FULL_REPORT_GRACE: Final = 3.0
 _PUSHALL_RETRY: Final = 1.0
 # Present together only in full reports (pushall answers, X1/H2 periodic reports).
@@ -914,7 +506,7 @@ class _FirstReport:
 
 
 def _check_suback(codes: tuple[int, ...]) -> None:
-    if not codes or codes[0] == SUBACK_FAILURE:
+    if not codes or codes[0] >= _SUBACK_FAILURE:
         raise AuthError("the broker refused the subscription to the printer's reports")
 
 

@@ -27,7 +27,7 @@ __all__ = [
 
 _CERTS_DIR = Path(__file__).resolve().parent / "certs"
 
-_cache: dict[tuple[str | None, bool], ssl.SSLContext] = {}
+_cache: dict[str | None, ssl.SSLContext] = {}
 _public_cache: list[ssl.SSLContext] = []
 
 
@@ -47,19 +47,14 @@ def _base_context() -> ssl.SSLContext:
     return context
 
 
-def create_ssl_context(cafile: Path | None = None, *, verify: bool = True) -> ssl.SSLContext:
+def create_ssl_context(cafile: Path | None = None) -> ssl.SSLContext:
     """Build a client context for a printer (blocking: loads certificate files).
 
-    ``cafile`` replaces the shipped Bambu CA bundle (tests inject their own CA). With
-    ``verify=True`` the chain and the name are checked; connect with
-    ``server_hostname=<serial>``. ``verify=False`` is the explicit, user-chosen "accept any
-    certificate" escape hatch for broken firmware: encryption without authentication.
+    The chain and the name are always checked; connect with ``server_hostname=<serial>``.
+    ``cafile`` trusts that CA instead of the shipped Bambu bundle (a printer of one's own CA,
+    such as the simulator's).
     """
     context = _base_context()
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
     if cafile is not None:
@@ -85,28 +80,19 @@ def create_public_ssl_context() -> ssl.SSLContext:
     return context
 
 
-def _cache_key(cafile: Path | None, verify: bool) -> tuple[str | None, bool]:
-    if not verify:
-        # Without verification the CA file is irrelevant: one context serves every caller.
-        return (None, False)
-    return (None if cafile is None else str(Path(cafile).absolute()), True)
+def _cache_key(cafile: Path | None) -> str | None:
+    return None if cafile is None else str(Path(cafile).absolute())
 
 
-async def async_get_ssl_context(
-    cafile: Path | None = None, *, verify: bool = True
-) -> ssl.SSLContext:
+async def async_get_ssl_context(cafile: Path | None = None) -> ssl.SSLContext:
     """Return a cached printer context, building it in the executor the first time."""
-    key = _cache_key(cafile, verify)
+    key = _cache_key(cafile)
     context = _cache.get(key)
     if context is None:
         loop = asyncio.get_running_loop()
-        built = await loop.run_in_executor(None, _build, cafile, verify)
+        built = await loop.run_in_executor(None, create_ssl_context, cafile)
         context = _cache.setdefault(key, built)
     return context
-
-
-def _build(cafile: Path | None, verify: bool) -> ssl.SSLContext:
-    return create_ssl_context(cafile, verify=verify)
 
 
 async def async_get_public_ssl_context() -> ssl.SSLContext:
