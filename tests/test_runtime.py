@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN
 from homeassistant.components.button import SERVICE_PRESS
+from homeassistant.components.homeassistant import DOMAIN as HA_DOMAIN
+from homeassistant.components.homeassistant import SERVICE_UPDATE_ENTITY
 from homeassistant.components.light import DOMAIN as LIGHT_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
@@ -21,6 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer import connection
@@ -337,6 +340,34 @@ async def test_command_while_offline_says_not_connected(
     with pytest.raises(HomeAssistantError) as raised:
         await coordinator.async_request_full_state()
     assert raised.value.translation_key == "not_connected"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("trust_simulator")
+async def test_update_entity_asks_for_the_full_state(
+    hass: HomeAssistant, printer: SimulatedPrinter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """homeassistant.update_entity sends a pushall; offline it fails without an error log."""
+    await async_setup_component(hass, HA_DOMAIN, {})
+    entry = await setup_entry(hass, make_entry(printer))
+    nozzle = entity_id(hass, entry, "sensor", "nozzle_temperature")
+    coordinator = entry.runtime_data.coordinator
+    before = printer.requests_received
+    await hass.services.async_call(
+        HA_DOMAIN, SERVICE_UPDATE_ENTITY, {ATTR_ENTITY_ID: nozzle}, blocking=True
+    )
+    await wait_until(lambda: printer.requests_received > before)
+    assert coordinator.last_update_success
+    assert hass.states.get(nozzle).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+    assert "ERROR" not in {record.levelname for record in caplog.records}
+
+    await printer.stop_broker()
+    await wait_until(lambda: hass.states.get(nozzle).state == STATE_UNAVAILABLE)  # type: ignore[union-attr]
+    await hass.services.async_call(
+        HA_DOMAIN, SERVICE_UPDATE_ENTITY, {ATTR_ENTITY_ID: nozzle}, blocking=True
+    )
+    assert not coordinator.last_update_success
+    assert "not connected" in caplog.text
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

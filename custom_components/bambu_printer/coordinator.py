@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import COMMAND_TIMEOUT, CONF_MODEL, DOMAIN, OPTION_READ_ONLY
 from .printer.errors import CommandRejected, CommandTimeout, NotConnected
@@ -120,6 +120,22 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
     def _handle_auth_failure(self) -> None:
         # The client has logged the refusal and stopped retrying; ask the user for the code.
         self.config_entry.async_start_reauth(self.hass)
+
+    async def _async_update_data(self) -> PrinterState:
+        """Answer a refresh someone asked for (update_entity): ask the printer for everything.
+
+        Reports arrive by push; the answer to this pushall is merged when it comes. The state
+        returned is what is known now.
+        """
+        try:
+            await self.client.async_publish(self.commands.pushall())
+        except NotConnected as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="not_connected",
+                translation_placeholders={"command": "pushall"},
+            ) from err
+        return self.client.state
 
     async def async_send(self, command: Command) -> Reply:
         """Send a control command and wait for the printer's answer.
