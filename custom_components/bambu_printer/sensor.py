@@ -35,7 +35,7 @@ from .entity import (
     external_spool_number,
     tray_label,
 )
-from .printer.models import AmsKind, PrinterModel
+from .printer.models import AmsKind
 from .printer.state import (
     SPEED_PROFILES,
     STAGE_OPTIONS,
@@ -48,9 +48,6 @@ from .printer.state import (
 # Push updates: entities never poll, so no update is ever throttled.
 PARALLEL_UPDATES = 0
 
-# Printers without an auxiliary part-cooling fan or a chamber exhaust fan.
-_NO_AUX_FAN = frozenset({PrinterModel.P1P, PrinterModel.A1, PrinterModel.A1_MINI})
-_NO_CHAMBER_FAN = frozenset({PrinterModel.P1P, PrinterModel.A1, PrinterModel.A1_MINI})
 _NOZZLE_SIDES = ("right", "left")  # H2D extruder ids 0 and 1
 HMS_WIKI = "https://wiki.bambulab.com/en/x1/troubleshooting/hmscode/{code}"
 
@@ -260,15 +257,14 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         "aux_fan",
         lambda state: state.fans.aux,
         lambda coordinator: (
-            coordinator.model not in _NO_AUX_FAN and "big_fan1_speed" in coordinator.data.print_data
+            coordinator.model.aux_fan and "big_fan1_speed" in coordinator.data.print_data
         ),
     ),
     _fan(
         "chamber_fan",
         lambda state: state.fans.chamber,
         lambda coordinator: (
-            coordinator.model not in _NO_CHAMBER_FAN
-            and "big_fan2_speed" in coordinator.data.print_data
+            coordinator.model.chamber_fan and "big_fan2_speed" in coordinator.data.print_data
         ),
     ),
     _fan(

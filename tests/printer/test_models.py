@@ -12,7 +12,7 @@ from custom_components.bambu_printer.printer.models import (
     identify_from_product_name,
     identify_from_version,
 )
-from tests.captures import CAPTURE_NAMES, version_report
+from tests.captures import CAPTURE_NAMES, pushall_report, version_report
 
 # Read out of each capture's get_version reply by hand.
 EXPECTED_MODELS = {
@@ -157,3 +157,41 @@ def test_capability_table() -> None:
 )
 def test_ams_kind_from_module(name: Any, expected: AmsKind | None) -> None:
     assert ams_kind_from_module(name) is expected
+
+
+def test_fans_reports_and_nozzles() -> None:
+    """PROTOCOL.md sections 1 (full reports or deltas) and 5 (fans)."""
+    without_fans = {PrinterModel.P1P, PrinterModel.A1, PrinterModel.A1_MINI}
+    assert {m for m in PrinterModel if not m.aux_fan} == without_fans
+    assert {m for m in PrinterModel if not m.chamber_fan} == without_fans
+    full = {m for m in PrinterModel if m.full_reports}
+    assert full == {
+        PrinterModel.X1C,
+        PrinterModel.X1E,
+        PrinterModel.P2S,
+        PrinterModel.H2D,
+        PrinterModel.H2S,
+    }
+    assert {m: m.nozzles for m in PrinterModel if m.nozzles != 1} == {PrinterModel.H2D: 2}
+    assert PrinterModel.H2D.dual_nozzle
+    assert not PrinterModel.H2S.dual_nozzle
+    # An unknown printer: fans exist when their fields are reported; its reports are merged.
+    unknown = PrinterModel.UNKNOWN
+    assert (unknown.aux_fan, unknown.chamber_fan, unknown.full_reports) == (True, True, False)
+
+
+@pytest.mark.parametrize(
+    ("capture", "model"),
+    [("P1P", PrinterModel.P1P), ("MOCK-P1PNOAMS", PrinterModel.P1P), ("MOCK-A1", PrinterModel.A1)],
+)
+def test_fan_fields_without_fans_are_in_the_captures(capture: str, model: PrinterModel) -> None:
+    # Why the fans are model facts: printers without them still report both fields.
+    report = pushall_report(capture)["print"]
+    assert {"big_fan1_speed", "big_fan2_speed"} <= set(report)
+    assert not model.aux_fan
+    assert not model.chamber_fan
+
+
+@pytest.mark.parametrize("kind", list(AmsKind))
+def test_ams_module_prefix_names_the_kind(kind: AmsKind) -> None:
+    assert ams_kind_from_module(f"{kind.module_prefix}/0") is kind

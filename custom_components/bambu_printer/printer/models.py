@@ -28,6 +28,11 @@ class AmsKind(StrEnum):
     AMS_2_PRO = "ams_2_pro"
     AMS_HT = "ams_ht"
 
+    @property
+    def module_prefix(self) -> str:
+        """Name of such a unit's get_version module before its "/<id>" ("ams", "n3f", ...)."""
+        return next(prefix for prefix, kind in _AMS_PREFIXES.items() if kind is self)
+
 
 _CLASSIC_AMS = frozenset({AmsKind.AMS})
 _AMS_LITE = frozenset({AmsKind.AMS_LITE})
@@ -37,7 +42,7 @@ _AMS_2_ONLY = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})
 _ANY_AMS = frozenset(AmsKind)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ModelSpec:
     """What a model can do; the value of each `PrinterModel` member."""
 
@@ -45,26 +50,125 @@ class ModelSpec:
     product_name: str  # as the cloud's dev_product_name says it
     camera: CameraKind
     chamber_sensor: bool
+    aux_fan: bool
+    chamber_fan: bool
+    full_reports: bool
     ams_kinds: frozenset[AmsKind]
-    dual_nozzle: bool = False
+    nozzles: int = 1
 
 
 class PrinterModel(Enum):
-    """Known printer models with their capabilities (PROTOCOL.md section 5)."""
+    """Known printer models with their capabilities (PROTOCOL.md sections 1 and 5).
+
+    P1P, A1 and A1 mini report `big_fan1_speed` and `big_fan2_speed` although they have neither
+    an aux nor a chamber fan (both fields are in their captures), so the fan flags come from here.
+    """
 
     _value_: ModelSpec
 
-    X1C = ModelSpec("X1C", "X1 Carbon", CameraKind.RTSPS, True, _AMS_2)
-    X1E = ModelSpec("X1E", "X1E", CameraKind.RTSPS, True, _AMS_2)
-    P1P = ModelSpec("P1P", "P1P", CameraKind.JPEG, False, _CLASSIC_AMS)
-    P1S = ModelSpec("P1S", "P1S", CameraKind.JPEG, False, _CLASSIC_AMS)
-    A1 = ModelSpec("A1", "A1", CameraKind.JPEG, False, _AMS_LITE)
-    A1_MINI = ModelSpec("A1MINI", "A1 mini", CameraKind.JPEG, False, _AMS_LITE)
-    P2S = ModelSpec("P2S", "P2S", CameraKind.RTSPS, False, _AMS_2_ONLY)
-    H2D = ModelSpec("H2D", "H2D", CameraKind.RTSPS, True, _AMS_2_ONLY, dual_nozzle=True)
-    H2S = ModelSpec("H2S", "H2S", CameraKind.RTSPS, True, _AMS_2_ONLY)
-    # A printer we do not know: no camera assumed, entities decide by field presence.
-    UNKNOWN = ModelSpec("UNKNOWN", "Bambu Lab printer", CameraKind.NONE, False, _ANY_AMS)
+    X1C = ModelSpec(
+        key="X1C",
+        product_name="X1 Carbon",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=True,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_AMS_2,
+    )
+    X1E = ModelSpec(
+        key="X1E",
+        product_name="X1E",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=True,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_AMS_2,
+    )
+    P1P = ModelSpec(
+        key="P1P",
+        product_name="P1P",
+        camera=CameraKind.JPEG,
+        chamber_sensor=False,
+        aux_fan=False,
+        chamber_fan=False,
+        full_reports=False,
+        ams_kinds=_CLASSIC_AMS,
+    )
+    P1S = ModelSpec(
+        key="P1S",
+        product_name="P1S",
+        camera=CameraKind.JPEG,
+        chamber_sensor=False,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=False,
+        ams_kinds=_CLASSIC_AMS,
+    )
+    A1 = ModelSpec(
+        key="A1",
+        product_name="A1",
+        camera=CameraKind.JPEG,
+        chamber_sensor=False,
+        aux_fan=False,
+        chamber_fan=False,
+        full_reports=False,
+        ams_kinds=_AMS_LITE,
+    )
+    A1_MINI = ModelSpec(
+        key="A1MINI",
+        product_name="A1 mini",
+        camera=CameraKind.JPEG,
+        chamber_sensor=False,
+        aux_fan=False,
+        chamber_fan=False,
+        full_reports=False,
+        ams_kinds=_AMS_LITE,
+    )
+    P2S = ModelSpec(
+        key="P2S",
+        product_name="P2S",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=False,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_AMS_2_ONLY,
+    )
+    H2D = ModelSpec(
+        key="H2D",
+        product_name="H2D",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=True,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_AMS_2_ONLY,
+        nozzles=2,
+    )
+    H2S = ModelSpec(
+        key="H2S",
+        product_name="H2S",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=True,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_AMS_2_ONLY,
+    )
+    # A printer we do not know: no camera assumed, fans exist when their fields are reported,
+    # and reports are merged as deltas (which full reports survive unchanged).
+    UNKNOWN = ModelSpec(
+        key="UNKNOWN",
+        product_name="Bambu Lab printer",
+        camera=CameraKind.NONE,
+        chamber_sensor=False,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=False,
+        ams_kinds=_ANY_AMS,
+    )
 
     @property
     def key(self) -> str:
@@ -92,9 +196,29 @@ class PrinterModel(Enum):
         return self._value_.ams_kinds
 
     @property
+    def aux_fan(self) -> bool:
+        """Whether the printer has an auxiliary part-cooling fan (`big_fan1_speed`)."""
+        return self._value_.aux_fan
+
+    @property
+    def chamber_fan(self) -> bool:
+        """Whether the printer has a chamber exhaust fan (`big_fan2_speed`)."""
+        return self._value_.chamber_fan
+
+    @property
+    def full_reports(self) -> bool:
+        """Whether every `push_status` is the full object (X1/H2/P2S) rather than a delta."""
+        return self._value_.full_reports
+
+    @property
+    def nozzles(self) -> int:
+        """How many extruders the printer has (2 on the H2D)."""
+        return self._value_.nozzles
+
+    @property
     def dual_nozzle(self) -> bool:
         """Whether the printer has two extruders (H2D)."""
-        return self._value_.dual_nozzle
+        return self._value_.nozzles == 2
 
 
 # Normalised product names ("Bambu Lab X1-Carbon" -> "x1carbon") to models. Cloud

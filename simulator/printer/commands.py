@@ -1,0 +1,156 @@
+"""Control requests (`print.*`, `system.ledctrl`): what each does and the replies printers send."""
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from .process import SPEED_MAGNITUDE, PrintProcess
+from .reports import JsonDict
+from .thermals import Thermals
+
+# Firmware "authorization control" (2025): the reply real printers send to unsigned commands.
+REJECT_REASON: Final = "mqtt message verify failed"
+REJECT_ERR_CODE: Final = 84033543  # 0x0502_4007, HMS 0500_0500_0001_0007 on the screen
+
+_LED_MODES: Final = ("on", "off", "flashing")
+_FAN_BY_INDEX: Final[Mapping[int, str]] = {1: "part", 2: "aux", 3: "chamber"}  # M106 P<n>
+_MAX_GEAR: Final = 15
+
+type _Command = Callable[["Commands", Mapping[str, Any]], str | None]
+
+
+def failure(module: str, command: str, sequence_id: str, reason: str) -> JsonDict:
+    """Return the reply to a refused request."""
+    return {
+        module: {
+            "command": command,
+            "sequence_id": sequence_id,
+            "reason": reason,
+            "result": "failed",
+        }
+    }
+
+
+def success(module: str, command: str, sequence_id: str, body: Mapping[str, Any]) -> JsonDict:
+    """Return the reply to a carried-out request: its scalar fields echoed, then the result."""
+    reply: JsonDict = {"command": command, "sequence_id": sequence_id}
+    for key, value in body.items():
+        if key not in reply and isinstance(value, str | int | float | bool):
+            reply[key] = value
+    reply |= {"reason": "", "result": "success"}
+    return {module: reply}
+
+
+def light_mode(report: JsonDict, node: str) -> str | None:
+    """Return the mode ("on", "off", "flashing") of a light node, None if absent."""
+    for light in report.get("lights_report", []):
+        if light.get("node") == node:
+            return str(light.get("mode"))
+    return None
+
+
+class Commands:
+    """Carries out control requests on one printer's job, heaters, fans and lights."""
+
+    def __init__(
+        self,
+        process: PrintProcess,
+        thermals: Thermals,
+        report: JsonDict,
+        start_job: Callable[[str], None],
+    ) -> None:
+        self._process = process
+        self._thermals = thermals
+        self._report = report
+        self._start_job = start_job
+
+    @staticmethod
+    def supports(module: str, command: str) -> bool:
+        """Whether the printer knows this control request."""
+        return (module, command) in _COMMANDS
+
+    def run(self, module: str, command: str, body: Mapping[str, Any]) -> str | None:
+        """Carry out a supported request; return why it failed, or None."""
+        return _COMMANDS[module, command](self, body)
+
+    def _pause(self, body: Mapping[str, Any]) -> str | None:
+        return self._process.pause()
+
+    def _resume(self, body: Mapping[str, Any]) -> str | None:
+        return self._process.resume()
+
+    def _stop(self, body: Mapping[str, Any]) -> str | None:
+        return self._process.stop()
+
+    def _print_speed(self, body: Mapping[str, Any]) -> str | None:
+        try:
+            level = int(str(body.get("param", "")).strip())
+        except ValueError:
+            level = 0
+        if level not in SPEED_MAGNITUDE:
+            return f"invalid speed level: {body.get('param')!r}"
+        return self._process.set_speed(level)
+
+    def _gcode_line(self, body: Mapping[str, Any]) -> str | None:
+        param = body.get("param")
+        if not isinstance(param, str) or not param.strip():
+            return "empty gcode"
+        for raw in param.replace("\\n", "\n").splitlines():
+            self._run_gcode(raw.split(";", 1)[0].split())
+        return None
+
+    def _run_gcode(self, words: list[str]) -> None:
+        """Run the heater and fan G-codes (M104/M109, M140/M190, M106/M107); ignore the rest."""
+        if not words:
+            return
+        args: dict[str, float] = {}
+        for word in words[1:]:
+            try:
+                args[word[0].upper()] = float(word[1:])
+            except (ValueError, IndexError):
+                continue
+        code = words[0].upper()
+        value = args.get("S")
+        thermals = self._thermals
+        if code in ("M104", "M109") and value is not None:
+            nozzle = int(args.get("T", 0)) % len(thermals.nozzles)
+            thermals.nozzle_targets[nozzle] = max(0.0, value)
+        elif code in ("M140", "M190") and value is not None:
+            thermals.bed_target = max(0.0, value)
+        elif code in ("M106", "M107"):
+            fan = _FAN_BY_INDEX.get(int(args.get("P", 1)))
+            gear = (
+                0 if code == "M107" or value is None else round(min(255, value) / 255 * _MAX_GEAR)
+            )
+            if fan is not None:
+                self._process.fan_override[fan] = max(0, gear)
+
+    def _project_file(self, body: Mapping[str, Any]) -> str | None:
+        if self._process.active:
+            return f"cannot start a job: gcode_state is {self._process.state}"
+        name = body.get("subtask_name")
+        if not isinstance(name, str) or not name:
+            url = str(body.get("url", "") or body.get("param", ""))
+            name = url.rsplit("/", 1)[-1].removesuffix(".3mf").removesuffix(".gcode") or "job"
+        self._start_job(name)
+        return None
+
+    def _ledctrl(self, body: Mapping[str, Any]) -> str | None:
+        node, mode = body.get("led_node"), body.get("led_mode")
+        if mode not in _LED_MODES:
+            return f"invalid led_mode: {mode!r}"
+        for light in self._report.get("lights_report", []):
+            if light.get("node") == node:
+                light["mode"] = mode
+                return None
+        return f"invalid led_node: {node!r}"
+
+
+_COMMANDS: Final[Mapping[tuple[str, str], _Command]] = {
+    ("print", "pause"): Commands._pause,
+    ("print", "resume"): Commands._resume,
+    ("print", "stop"): Commands._stop,
+    ("print", "print_speed"): Commands._print_speed,
+    ("print", "gcode_line"): Commands._gcode_line,
+    ("print", "project_file"): Commands._project_file,
+    ("system", "ledctrl"): Commands._ledctrl,
+}
