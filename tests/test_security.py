@@ -116,7 +116,7 @@ async def test_access_code_with_url_syntax_end_to_end(
     user_input[SECTION_ADVANCED][CONF_CAMERA_PORT] = printer.camera_port
     result = await hass.config_entries.flow.async_configure(flow_id, user_input)
     await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
     entry = result["result"]
     assert entry.data[CONF_ACCESS_CODE] == NASTY_CODE
 

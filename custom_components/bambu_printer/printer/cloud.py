@@ -24,15 +24,76 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from http.cookies import Morsel, SimpleCookie
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import aiohttp
 
-from .errors import AuthError, BambuError, ConnectError, ConnectTimeout
+from .cloud_models import (
+    CLOUD_MQTT_PORT,
+    CloudAccount,
+    CloudAuthError,
+    CloudCodeExpired,
+    CloudCodeWrong,
+    CloudConnectError,
+    CloudEndpoints,
+    CloudError,
+    CloudMqttCredentials,
+    CloudPrinter,
+    CloudRateLimited,
+    CloudTfaWrong,
+    CloudTimeout,
+    CloudToken,
+    CloudTokenExpired,
+    CloudUnexpectedResponse,
+    LoginResult,
+    NeedsTfa,
+    NeedsVerifyCode,
+    Region,
+    as_code,
+    as_float,
+    as_str,
+    cloud_mqtt_credentials,
+    mqtt_username,
+    parse_printer,
+    parse_printers,
+    token_text,
+)
+
+__all__ = [
+    "BIND_PATH",
+    "CLOUD_MQTT_PORT",
+    "LOGIN_PATH",
+    "PREFERENCE_PATH",
+    "SEND_CODE_PATH",
+    "TFA_PATH",
+    "CloudAccount",
+    "CloudAuthError",
+    "CloudClient",
+    "CloudCodeExpired",
+    "CloudCodeWrong",
+    "CloudConnectError",
+    "CloudEndpoints",
+    "CloudError",
+    "CloudMqttCredentials",
+    "CloudPrinter",
+    "CloudRateLimited",
+    "CloudTfaWrong",
+    "CloudTimeout",
+    "CloudToken",
+    "CloudTokenExpired",
+    "CloudUnexpectedResponse",
+    "LoginResult",
+    "NeedsTfa",
+    "NeedsVerifyCode",
+    "Region",
+    "cloud_mqtt_credentials",
+    "mqtt_username",
+    "parse_printer",
+    "parse_printers",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,7 +103,6 @@ TFA_PATH: Final = "/api/sign-in/tfa"
 PREFERENCE_PATH: Final = "/v1/design-user-service/my/preference"
 BIND_PATH: Final = "/v1/iot-service/api/user/bind"
 
-CLOUD_MQTT_PORT: Final = 8883
 DEFAULT_TIMEOUT: Final = 15.0
 DEFAULT_MAX_RETRIES: Final = 3
 DEFAULT_BACKOFF: Final = 1.0
@@ -64,321 +124,11 @@ _CODE_EXPIRED = 1
 _CODE_WRONG = 2
 
 
-# --------------------------------------------------------------------------------------------
-# errors
-
-
-class CloudError(BambuError):
-    """Base of every Bambu cloud failure, so callers can catch the cloud as a whole."""
-
-
-class CloudAuthError(CloudError, AuthError):
-    """The service refused the account or password."""
-
-
-class CloudCodeExpired(CloudError):
-    """The email verification code has expired; the user needs a new one."""
-
-
-class CloudCodeWrong(CloudError):
-    """The email verification code is not the one the service sent."""
-
-
-class CloudTfaWrong(CloudError):
-    """The two-factor code (or its sign-in key) was refused."""
-
-
-class CloudTokenExpired(CloudError, AuthError):
-    """The access token expired or was revoked; a new sign-in (reauth) is needed."""
-
-
-class CloudRateLimited(CloudError):
-    """The service kept answering HTTP 429 after the retries; try again later."""
-
-    def __init__(self, retry_after: float | None) -> None:
-        message = "the Bambu cloud is rate limiting requests; try again later"
-        if retry_after is not None:
-            message += f" (it asked to wait {retry_after:.0f} s)"
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class CloudUnexpectedResponse(CloudError):
-    """The service answered something this client does not understand (HTML, changed API)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class CloudConnectError(CloudError, ConnectError):
-    """The service cannot be reached (DNS, refused, TLS, dropped connection, 5xx)."""
-
-
-class CloudTimeout(CloudConnectError, ConnectTimeout):
-    """The service did not answer in time."""
-
-
-# --------------------------------------------------------------------------------------------
-# regions and results
-
-
-class Region(StrEnum):
-    """Bambu runs two separate clouds; accounts exist in only one of them."""
-
-    GLOBAL = "global"
-    CHINA = "china"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CloudEndpoints:
-    """Where one region's services live; injectable so tests can use a local fake cloud."""
-
-    region: Region
-    api_base: str
-    tfa_base: str
-    mqtt_host: str
-    mqtt_port: int = CLOUD_MQTT_PORT
-
-    @classmethod
-    def for_region(
-        cls,
-        region: Region | str = Region.GLOBAL,
-        *,
-        api_base: str | None = None,
-        tfa_base: str | None = None,
-        mqtt_host: str | None = None,
-        mqtt_port: int | None = None,
-    ) -> Self:
-        """Return the region's real endpoints, with any of them replaced by the given ones."""
-        real = _REGION_ENDPOINTS[Region(str(region).lower())]
-        return cls(
-            region=real.region,
-            api_base=(api_base or real.api_base).rstrip("/"),
-            tfa_base=(tfa_base or real.tfa_base).rstrip("/"),
-            mqtt_host=mqtt_host or real.mqtt_host,
-            mqtt_port=mqtt_port or real.mqtt_port,
-        )
-
-
-_REGION_ENDPOINTS: Final = {
-    Region.GLOBAL: CloudEndpoints(
-        region=Region.GLOBAL,
-        api_base="https://api.bambulab.com",
-        tfa_base="https://bambulab.com",
-        mqtt_host="us.mqtt.bambulab.com",
-    ),
-    Region.CHINA: CloudEndpoints(
-        region=Region.CHINA,
-        api_base="https://api.bambulab.cn",
-        tfa_base="https://bambulab.cn",
-        mqtt_host="cn.mqtt.bambulab.com",
-    ),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CloudToken:
-    """An access token (about 90 days) and when it expires; the only secret worth storing."""
-
-    access_token: str = field(repr=False)
-    expires_at: float | None = None  # seconds since the epoch; None when the service did not say
-
-    def is_expired(self, now: float | None = None, margin: float = 0.0) -> bool:
-        """Tell whether the token is past (or within `margin` seconds of) its expiry."""
-        if self.expires_at is None:
-            return False
-        return (time.time() if now is None else now) + margin >= self.expires_at
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable form for storage (it contains the token)."""
-        return {"access_token": self.access_token, "expires_at": self.expires_at}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self | None:
-        """Rebuild a token stored with `as_dict`; None when the data holds no usable token."""
-        token = data.get("access_token")
-        if not isinstance(token, str) or not token:
-            return None
-        return cls(token, _as_float(data.get("expires_at")))
-
-
-@dataclass(frozen=True, slots=True)
-class NeedsVerifyCode:
-    """The service wants an email code: request one, then log in with it."""
-
-
-@dataclass(frozen=True, slots=True)
-class NeedsTfa:
-    """Two-factor authentication is on: log in with this key and the authenticator's code."""
-
-    tfa_key: str = field(repr=False)
-
-
-LoginResult = CloudToken | NeedsVerifyCode | NeedsTfa
-
-
-@dataclass(frozen=True, slots=True)
-class CloudMqttCredentials:
-    """What the cloud MQTT broker wants: TLS to `host` (public CAs), user `u_<uid>`, the token."""
-
-    host: str
-    port: int
-    username: str
-    password: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class CloudAccount:
-    """A signed-in account: its numeric user id, token and region endpoints."""
-
-    uid: str
-    token: CloudToken
-    endpoints: CloudEndpoints
-
-    @property
-    def mqtt_username(self) -> str:
-        """Return the cloud broker user name, ``u_<uid>``."""
-        return mqtt_username(self.uid)
-
-    def mqtt_credentials(self) -> CloudMqttCredentials:
-        """Return the credentials for this account's cloud MQTT broker."""
-        return cloud_mqtt_credentials(self.uid, self.token, self.endpoints)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CloudPrinter:
-    """One printer bound to the account, as the bind list describes it."""
-
-    serial: str
-    name: str
-    online: bool
-    access_code: str = field(repr=False)
-    model_name: str | None = None  # dev_model_name, e.g. "C12", "BL-P001"
-    product_name: str | None = None  # dev_product_name, e.g. "P1S", "X1 Carbon"
-    print_status: str | None = None  # e.g. "RUNNING", "SUCCESS", "IDLE"
-    nozzle_diameter: float | None = None
-
-
-def mqtt_username(uid: str | int) -> str:
-    """Return the cloud broker user name for a user id (``u_<uid>``; an existing prefix kept)."""
-    text = str(uid).strip()
-    return text if text.startswith("u_") else f"u_{text}"
-
-
-def cloud_mqtt_credentials(
-    uid: str | int,
-    token: CloudToken | str,
-    endpoints: CloudEndpoints | Region | str = Region.GLOBAL,
-) -> CloudMqttCredentials:
-    """Return the cloud MQTT broker login for an account: ``u_<uid>`` / the access token."""
-    if not isinstance(endpoints, CloudEndpoints):
-        endpoints = CloudEndpoints.for_region(endpoints)
-    return CloudMqttCredentials(
-        host=endpoints.mqtt_host,
-        port=endpoints.mqtt_port,
-        username=mqtt_username(uid),
-        password=_token_text(token),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# defensive field parsing
-
-
-def _as_str(value: Any) -> str | None:
-    """Return a non-empty string for strings and numbers, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        return text or None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return None
-
-
-def _as_float(value: Any) -> float | None:
-    """Return a float for numbers and numeric strings, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _as_bool(value: Any) -> bool:
-    """Return a boolean for booleans, numbers and the usual strings; False otherwise."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "1", "yes", "on", "online"}
-    return False
-
-
-def _as_code(value: Any) -> int | None:
-    """Return the service's numeric error code (number or numeric string), else None."""
-    number = _as_float(value)
-    return int(number) if number is not None and number.is_integer() else None
-
-
-def _token_text(token: CloudToken | str) -> str:
-    return token.access_token if isinstance(token, CloudToken) else token
-
-
-def parse_printer(device: Any) -> CloudPrinter | None:
-    """Turn one bind-list entry into a `CloudPrinter`; None when it names no serial."""
-    if not isinstance(device, Mapping):
-        return None
-    serial = _as_str(device.get("dev_id"))
-    if serial is None:
-        return None
-    status = _as_str(device.get("print_status"))
-    return CloudPrinter(
-        serial=serial,
-        name=_as_str(device.get("name")) or serial,
-        online=_as_bool(device.get("online")),
-        access_code=_as_str(device.get("dev_access_code")) or "",
-        model_name=_as_str(device.get("dev_model_name")),
-        product_name=_as_str(device.get("dev_product_name")),
-        print_status=status.upper() if status else None,
-        nozzle_diameter=_as_float(device.get("nozzle_diameter")),
-    )
-
-
-def parse_printers(data: Mapping[str, Any]) -> list[CloudPrinter]:
-    """Turn a bind-list answer into printers, skipping entries without a serial."""
-    devices = data.get("devices")
-    if devices is None:
-        return []
-    if not isinstance(devices, list):
-        raise CloudUnexpectedResponse(
-            "the Bambu cloud printer list has an unexpected shape; the service may have changed"
-        )
-    printers: list[CloudPrinter] = []
-    for device in devices:
-        printer = parse_printer(device)
-        if printer is None:
-            _LOGGER.debug("Skipping a bind-list entry without a serial")
-            continue
-        printers.append(printer)
-    return printers
-
-
 def _parse_retry_after(value: str | None, now: float) -> float | None:
     """Return the delay a Retry-After header asks for (seconds or an HTTP date), else None."""
     if not value:
         return None
-    seconds = _as_float(value)
+    seconds = as_float(value)
     if seconds is None:
         try:
             seconds = parsedate_to_datetime(value).timestamp() - now
@@ -389,7 +139,7 @@ def _parse_retry_after(value: str | None, now: float) -> float | None:
 
 def _cookie_expiry(morsel: Morsel[str], now: float) -> float | None:
     """Return when a cookie expires (Max-Age or Expires), else None."""
-    max_age = _as_float(morsel["max-age"])
+    max_age = as_float(morsel["max-age"])
     if max_age is not None:
         return now + max_age
     if morsel["expires"]:
@@ -467,11 +217,11 @@ class CloudClient:
         token = self._token_from(data)
         if token is not None:
             return token
-        login_type = _as_str(data.get("loginType"))
+        login_type = as_str(data.get("loginType"))
         if login_type == "verifyCode":
             return NeedsVerifyCode()
         if login_type == "tfa":
-            tfa_key = _as_str(data.get("tfaKey"))
+            tfa_key = as_str(data.get("tfaKey"))
             if tfa_key is not None:
                 return NeedsTfa(tfa_key)
         raise CloudUnexpectedResponse(
@@ -505,7 +255,7 @@ class CloudClient:
             "POST", self.endpoints.api_base, LOGIN_PATH, body={"account": account, "code": code}
         )
         if answer.status in _LOGIN_REJECTED:
-            error_code = _as_code((answer.data or {}).get("code"))
+            error_code = as_code((answer.data or {}).get("code"))
             if error_code == _CODE_EXPIRED:
                 raise CloudCodeExpired("the email code has expired; request a new one")
             if error_code == _CODE_WRONG:
@@ -560,7 +310,7 @@ class CloudClient:
         Raises CloudTokenExpired when the token expired or was revoked.
         """
         data = await self._authorized_get(PREFERENCE_PATH, token)
-        uid = _as_str(data.get("uid"))
+        uid = as_str(data.get("uid"))
         if uid is None:
             raise CloudUnexpectedResponse(
                 "the Bambu cloud sent no user id; the service may have changed", 200
@@ -583,10 +333,10 @@ class CloudClient:
     # -- plumbing -----------------------------------------------------------------------------
 
     def _token_from(self, data: Mapping[str, Any]) -> CloudToken | None:
-        access_token = _as_str(data.get("accessToken"))
+        access_token = as_str(data.get("accessToken"))
         if access_token is None:
             return None
-        lifetime = _as_float(data.get("expiresIn"))
+        lifetime = as_float(data.get("expiresIn"))
         expires_at = self._clock() + lifetime if lifetime is not None and lifetime > 0 else None
         return CloudToken(access_token, expires_at)
 
@@ -612,7 +362,7 @@ class CloudClient:
             "GET",
             self.endpoints.api_base,
             path,
-            headers={"Authorization": f"Bearer {_token_text(token)}"},
+            headers={"Authorization": f"Bearer {token_text(token)}"},
         )
         if answer.status == 401:
             raise CloudTokenExpired("the Bambu cloud token has expired or was revoked")
