@@ -1,16 +1,14 @@
-"""Button platform with a mocked client: entities per capture, the commands presses send."""
+"""Buttons with a mocked client: the commands presses send, and the errors users see."""
 
 from unittest.mock import ANY, MagicMock
 
 import pytest
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN
 from homeassistant.components.button import SERVICE_PRESS
-from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.bambu_printer.const import COMMAND_TIMEOUT, DOMAIN
 from custom_components.bambu_printer.printer.errors import (
@@ -19,7 +17,6 @@ from custom_components.bambu_printer.printer.errors import (
     NotConnected,
 )
 
-from .captures import CAPTURE_NAMES
 from .mock_client import SERIAL, push_report
 
 
@@ -30,19 +27,6 @@ async def press(hass: HomeAssistant, entity_registry: er.EntityRegistry, key: st
     await hass.services.async_call(
         BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity_id}, blocking=True
     )
-
-
-@pytest.mark.parametrize("capture", CAPTURE_NAMES)
-@pytest.mark.parametrize("init_integration", [Platform.BUTTON], indirect=True)
-@pytest.mark.usefixtures("init_integration")
-async def test_entities(
-    hass: HomeAssistant,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    mock_config_entry: MockConfigEntry,
-) -> None:
-    """Every printer gets pause, resume, stop and refresh buttons."""
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
 
 
 @pytest.mark.parametrize(

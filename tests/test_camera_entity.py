@@ -1,21 +1,21 @@
-"""Camera entities with a mocked client: which camera each model gets, RTSPS, liveview repairs.
+"""Camera entities with a mocked client: ports, the RTSPS address, liveview repairs, the option.
 
-The JPEG stream itself (stills, MJPEG, idle stop, refusals) is tested against simulated
-printers in `tests/test_camera.py`.
+Which camera each model gets is in the entity snapshots (`tests/test_entities.py`); the JPEG
+stream itself (stills, MJPEG, idle stop, refusals) is tested against simulated printers in
+`tests/test_camera.py`.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from unittest.mock import MagicMock, patch
 
 import pytest
 from homeassistant.components.camera import CameraEntityFeature, async_get_stream_source
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer import camera as camera_platform
 from custom_components.bambu_printer.const import (
@@ -30,19 +30,13 @@ from custom_components.bambu_printer.printer.camera import CameraStream, JpegCam
 from custom_components.bambu_printer.printer.state import PrinterState
 from simulator import issued
 
-from .captures import CAPTURE_NAMES, pushall_report
+from .captures import pushall_report
 from .conftest import setup_entry
 from .mock_client import ACCESS_CODE, HOST, SERIAL, capture_entry, push_report, set_available
+from .test_camera import state_of, unload
 
 QUOTED_CODE = "a@b:/%1Z"
 LIVEVIEW_ISSUE = camera_platform.liveview_issue_id(SERIAL)
-
-
-@pytest.fixture
-def fixed_access_token() -> Iterator[None]:
-    """Give cameras the same access token on every run (it is in their state attributes)."""
-    with patch("random.SystemRandom.getrandbits", return_value=123123123123):
-        yield
 
 
 def camera_entity_id(hass: HomeAssistant) -> str:
@@ -50,32 +44,6 @@ def camera_entity_id(hass: HomeAssistant) -> str:
     entity_id = er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{SERIAL}_camera")
     assert entity_id is not None
     return entity_id
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """Return the entity's state string."""
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
-
-
-async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Unload the entry and let everything it started finish."""
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-@pytest.mark.parametrize("capture", CAPTURE_NAMES)
-@pytest.mark.parametrize("init_integration", [Platform.CAMERA], indirect=True)
-@pytest.mark.usefixtures("fixed_access_token", "init_integration")
-async def test_entities(
-    hass: HomeAssistant,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    mock_config_entry: MockConfigEntry,
-) -> None:
-    """P1 and A1 printers get a JPEG camera, X1 and H2 an RTSPS stream; all idle at start."""
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
 
 
 @pytest.mark.usefixtures("mock_printer_client")

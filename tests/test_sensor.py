@@ -1,21 +1,19 @@
-"""Sensor platform with a mocked client fed from real captures: entities and states per model."""
+"""Sensors with a mocked client: which exist per model, updates, end time, a whole print."""
 
 from datetime import timedelta
 from unittest.mock import MagicMock
 
 import pytest
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer.const import DOMAIN
 from custom_components.bambu_printer.printer.state import PrinterState
 from simulator.engine import VirtualPrinter
 
-from .captures import CAPTURE_NAMES, pushall_report
+from .captures import pushall_report
 from .conftest import setup_entry
 from .mock_client import CAPTURE_TIME, SERIAL, push_report
 
@@ -33,37 +31,6 @@ def sensor_entity_id(entity_registry: er.EntityRegistry, key: str) -> str:
     entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{SERIAL}_{key}")
     assert entity_id is not None, key
     return entity_id
-
-
-@pytest.mark.parametrize("capture", CAPTURE_NAMES)
-@pytest.mark.parametrize("init_integration", [Platform.SENSOR], indirect=True)
-@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
-async def test_entities(
-    hass: HomeAssistant,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    mock_config_entry: MockConfigEntry,
-) -> None:
-    """Each real capture gives exactly these sensors, with these states."""
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
-
-
-@pytest.mark.parametrize("capture", CAPTURE_NAMES)
-@pytest.mark.parametrize("init_integration", [Platform.SENSOR], indirect=True)
-@pytest.mark.usefixtures("init_integration")
-async def test_diagnostic_sensors_disabled_by_default(
-    hass: HomeAssistant, entity_registry: er.EntityRegistry, mock_config_entry: MockConfigEntry
-) -> None:
-    """Only the Wi-Fi signal and the heatbreak fan start disabled, and they have no state."""
-    disabled = {
-        entity.unique_id.removeprefix(f"{SERIAL}_"): entity
-        for entity in er.async_entries_for_config_entry(entity_registry, mock_config_entry.entry_id)
-        if entity.disabled_by is not None
-    }
-    assert set(disabled) == {"heatbreak_fan", "wifi_signal"}
-    for entity in disabled.values():
-        assert entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-        assert hass.states.get(entity.entity_id) is None
 
 
 @pytest.mark.parametrize(
