@@ -4,8 +4,7 @@ Only the connection is mocked (start/stop, requests, publishes, availability); t
 real `PrinterState` that merged the capture's get_version and pushall reports, and commands
 come from the real `CommandFactory`. Tests drive the mock the way the real client drives the
 integration: `push_report` merges a report and calls the update listeners when it changed
-something, `set_available` calls the availability listeners, `refuse_credentials` the
-auth-failure listeners.
+something, `set_available` calls the availability listeners.
 """
 
 from collections.abc import Callable, Mapping
@@ -106,14 +105,6 @@ async def set_available(hass: HomeAssistant, client: MagicMock, available: bool)
     """Report the link up or down, as the real client does on connect and disconnect."""
     client.available = available
     _listeners(client.add_availability_listener).notify(available)
-    await hass.async_block_till_done()
-
-
-async def refuse_credentials(hass: HomeAssistant, client: MagicMock) -> None:
-    """Report a reconnect refused for bad credentials (the real client then stays down)."""
-    client.available = False
-    _listeners(client.add_availability_listener).notify(False)
-    _listeners(client.add_auth_failure_listener).notify()
     await hass.async_block_till_done()
 
 
