@@ -8,15 +8,21 @@ import re
 import socket
 import traceback
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
+from unittest.mock import MagicMock, PropertyMock, patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_EMAIL, CONF_HOST, CONF_PORT, CONF_TOKEN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util.read_only_dict import ReadOnlyDict
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.syrupy import (
+    HomeAssistantSnapshotExtension,
+    HomeAssistantSnapshotSerializer,
+)
 from syrupy.assertion import SnapshotAssertion
 
 # Import our package before Home Assistant starts, so the test plugin's own
@@ -34,12 +40,16 @@ from custom_components.bambu_printer.const import (
     CONNECTION_CLOUD,
     CONNECTION_LOCAL,
     DOMAIN,
+    PLATFORMS,
 )
 from custom_components.bambu_printer.printer.cloud import CloudEndpoints, Region, mqtt_username
 from simulator import issued
 from simulator.cloud_server import FakeBambuCloud, FakeCloudUser
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer, trusting_ca
+
+from .mock_client import ACCESS_CODE as MOCK_ACCESS_CODE
+from .mock_client import capture_entry, new_mock_client
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -65,14 +75,51 @@ def _enable_custom_integrations(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("enable_custom_integrations")
 
 
+class ReleaseStableSerializer(HomeAssistantSnapshotSerializer):
+    """Home Assistant's serializer, writing what differs between supported releases one way.
+
+    Newer releases key state attributes and entity capabilities with string enums (written as
+    their reprs) and give new entities a computed-name alias; those names are compared as
+    strings here, and the aliases as the list of names users gave (none in these tests).
+    """
+
+    @classmethod
+    def _serializable_state(cls, data: State) -> Any:
+        serialized = super()._serializable_state(data)
+        serialized["attributes"] = ReadOnlyDict(_str_keys(serialized["attributes"]))
+        return serialized
+
+    @classmethod
+    def _serializable_entity_registry_entry(cls, data: er.RegistryEntry) -> Any:
+        serialized = super()._serializable_entity_registry_entry(data)
+        if serialized["capabilities"] is not None:
+            serialized["capabilities"] = _str_keys(serialized["capabilities"])
+        serialized["aliases"] = sorted(
+            alias for alias in serialized["aliases"] if isinstance(alias, str)
+        )
+        return serialized
+
+
+def _str_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the mapping with plain string keys (string enums become their values)."""
+    return {str(key): value for key, value in mapping.items()}
+
+
+class ReleaseStableSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshot extension with the release-stable serializer."""
+
+    serializer_class = ReleaseStableSerializer
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Home Assistant's snapshot format and folder (tests/snapshots) on every supported release.
 
     The newest test plugin's own `snapshot` fixture loses to syrupy's default one, which keeps
-    enum reprs and another folder; naming the extension here gives one snapshot set for both.
+    enum reprs and another folder; naming the extension here, with the release-stable
+    serializer, gives one snapshot set for both.
     """
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(ReleaseStableSnapshotExtension)
 
 
 @pytest.fixture
@@ -380,3 +427,56 @@ def make_account_entry(printer: SimulatedPrinter, data: dict[str, Any]) -> MockC
     return MockConfigEntry(
         domain=DOMAIN, title=f"Workshop {printer.model}", unique_id=printer.serial, data=data
     )
+
+
+# --- Mocked printer client (Home Assistant core style) -----------------------------------------
+# For tests where the mapping to Home Assistant is the point: the client the integration creates
+# is a mock (tests/mock_client.py) whose state merged a real capture; no broker, socket or TLS.
+
+
+@pytest.fixture
+def capture() -> str:
+    """The capture the mocked printer reports; tests parametrize it over `CAPTURE_NAMES`."""
+    return "P1P"
+
+
+@pytest.fixture
+def mock_config_entry(capture: str) -> MockConfigEntry:
+    """A LAN entry for the capture's printer (title: its product name)."""
+    return capture_entry(capture)
+
+
+@pytest.fixture
+def mock_printer_client(capture: str) -> Iterator[MagicMock]:
+    """Replace the PrinterClient the integration creates with a mock fed from the capture.
+
+    Its access code counts as a secret for the log check, like the simulator's codes.
+    """
+    client = new_mock_client(capture)
+    issued.remember(MOCK_ACCESS_CODE)
+    with patch("custom_components.bambu_printer.PrinterClient", return_value=client):
+        yield client
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_printer_client: MagicMock,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[MockConfigEntry]:
+    """Set the mocked printer's entry up; indirect parametrization limits it to one platform."""
+    platforms = [request.param] if hasattr(request, "param") else PLATFORMS
+    with patch("custom_components.bambu_printer.PLATFORMS", platforms):
+        yield await setup_entry(hass, mock_config_entry)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create every entity enabled, also those a new printer gets disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

@@ -1,4 +1,8 @@
-"""Camera platform against simulated printers: JPEG stills and MJPEG, idle stop, RTSPS, repairs."""
+"""JPEG cameras against simulated printers: stills, MJPEG, idle stop, refusals, certificates.
+
+Which camera each model gets, the RTSPS address and the liveview repair issue are tested with a
+mocked client in `tests/test_camera_entity.py`.
+"""
 
 import asyncio
 import io
@@ -9,16 +13,13 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse
 from homeassistant.components.camera import (
-    CameraEntityFeature,
     async_get_image,
-    async_get_stream_source,
 )
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers import issue_registry as ir
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -27,8 +28,6 @@ from custom_components.bambu_printer import camera as camera_platform
 from custom_components.bambu_printer.const import (
     CONF_CAMERA_PORT,
     DOMAIN,
-    OPTION_CAMERA,
-    OPTION_READ_ONLY,
 )
 from custom_components.bambu_printer.printer.camera import CameraStream, JpegCameraClient
 from simulator.camera_server import CameraServer
@@ -38,8 +37,6 @@ from simulator.testing import start_printer, wait_until
 from .conftest import entry_data, make_entry, setup_entry
 
 pytestmark = pytest.mark.usefixtures("trust_simulator")
-
-QUOTED_CODE = "a@b:/%1Z"
 
 
 @pytest.fixture
@@ -450,175 +447,3 @@ async def test_mjpeg_viewer_sees_the_end_when_the_camera_goes_away(
         await response.read()  # returns once the server ends the response
     response.close()
     await unload(hass, entry)
-
-
-async def test_camera_unavailable_while_printer_offline(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
-    """The camera follows the printer's MQTT connection."""
-    entry = await setup_entry(hass, camera_entry(printer))
-    entity_id = camera_entity_id(hass, printer)
-    assert state_of(hass, entity_id) == "idle"
-
-    await printer.stop_broker()
-    await wait_until(lambda: state_of(hass, entity_id) == STATE_UNAVAILABLE, within=10)
-    await printer.start_broker()
-    await wait_until(lambda: state_of(hass, entity_id) == "idle", within=15)
-    await unload(hass, entry)
-
-
-async def test_default_port_and_no_camera_entity_when_option_off(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
-    """The camera option off creates no camera; switching it off removes an existing one."""
-    entry = await setup_entry(hass, make_entry(printer))  # no camera port: 6000
-    registry = er.async_get(hass)
-    entity_id = camera_entity_id(hass, printer)
-    assert state_of(hass, entity_id) == "idle"
-
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {OPTION_READ_ONLY: False, OPTION_CAMERA: False}
-    )
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    assert registry.async_get_entity_id("camera", DOMAIN, f"{printer.serial}_camera") is None
-    assert hass.states.async_entity_ids("camera") == []
-    await unload(hass, entry)
-
-
-async def test_no_camera_when_option_off_from_the_start(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
-    """An entry created with the camera off never gets a camera entity."""
-    entry = await setup_entry(hass, camera_entry(printer, **{OPTION_CAMERA: False}))
-    assert hass.states.async_entity_ids("camera") == []
-    assert camera_server(printer).connections_total == 0
-    await unload(hass, entry)
-
-
-async def test_default_camera_port_is_6000(hass: HomeAssistant, printer: SimulatedPrinter) -> None:
-    """Without a configured port, a JPEG camera is reached on port 6000."""
-    created: list[JpegCameraClient] = []
-
-    def spy(client: JpegCameraClient, *, idle_timeout: float) -> CameraStream:
-        created.append(client)
-        return CameraStream(client, idle_timeout=idle_timeout)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(camera_platform, "CameraStream", spy)
-        entry = await setup_entry(hass, make_entry(printer))
-    (client,) = created
-    assert (client.host, client.port, client.serial) == (printer.host, 6000, printer.serial)
-    assert printer.access_code not in repr(client)
-    await unload(hass, entry)
-
-
-@pytest.mark.parametrize("printer", [{"model": "X1C", "access_code": QUOTED_CODE}], indirect=True)
-async def test_rtsps_stream_source_quotes_the_access_code(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
-    """An X1C's camera hands HA's stream component its RTSPS address, code percent-quoted."""
-    entry = await setup_entry(hass, make_entry(printer))
-    entity_id = camera_entity_id(hass, printer)
-    state = hass.states.get(entity_id)
-    assert state is not None
-    assert state.state == "idle"
-    assert state.attributes["supported_features"] == CameraEntityFeature.STREAM
-    assert QUOTED_CODE not in str(state.attributes)
-
-    source = await async_get_stream_source(hass, entity_id)
-    assert source == "rtsps://bblp:a%40b%3A%2F%251Z@127.0.0.1:322/streaming/live/1"
-    camera = hass.data["camera"].get_entity(entity_id)
-    assert camera.use_stream_for_stills
-    assert await camera.async_camera_image() is None
-    issues = ir.async_get(hass).issues
-    assert (DOMAIN, camera_platform.liveview_issue_id(printer.serial)) not in issues
-    await unload(hass, entry)
-
-    # A configured camera port (port forwarding) replaces 322.
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=entry.title,
-        unique_id=printer.serial,
-        data={**entry_data(printer), CONF_CAMERA_PORT: 8322},
-    )
-    await setup_entry(hass, entry)
-    source = await async_get_stream_source(hass, entity_id)
-    assert source == "rtsps://bblp:a%40b%3A%2F%251Z@127.0.0.1:8322/streaming/live/1"
-    await unload(hass, entry)
-
-
-@pytest.mark.parametrize("printer", [{"model": "H2D"}], indirect=True)
-async def test_lan_liveview_off_raises_a_repair_issue(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
-    """An H2D with LAN liveview off: unavailable camera and a repair issue, until it is on."""
-    issue_id = camera_platform.liveview_issue_id(printer.serial)
-    registry = ir.async_get(hass)
-    assert not printer.engine.lan_liveview
-    entry = await setup_entry(hass, make_entry(printer))
-    entity_id = camera_entity_id(hass, printer)
-
-    assert state_of(hass, entity_id) == STATE_UNAVAILABLE
-    issue = registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == "lan_liveview_disabled"
-    assert issue.translation_placeholders == {"name": entry.title}
-    assert issue.severity is ir.IssueSeverity.WARNING
-    assert not issue.is_fixable
-    assert await async_get_stream_source(hass, entity_id) is None
-
-    printer.engine.set_lan_liveview(True)
-    await wait_until(lambda: state_of(hass, entity_id) == "idle")
-    assert registry.async_get_issue(DOMAIN, issue_id) is None
-    assert await async_get_stream_source(hass, entity_id) == (
-        f"rtsps://bblp:{printer.access_code}@127.0.0.1:322/streaming/live/1"
-    )
-
-    printer.engine.set_lan_liveview(False)
-    await wait_until(lambda: registry.async_get_issue(DOMAIN, issue_id) is not None)
-    assert state_of(hass, entity_id) == STATE_UNAVAILABLE
-
-    # Offline says nothing new about the setting: the issue stays through a reconnect.
-    await printer.stop_broker()
-    await wait_until(lambda: not entry.runtime_data.coordinator.client.available, within=10)
-    assert registry.async_get_issue(DOMAIN, issue_id) is not None
-    await printer.start_broker()
-    await wait_until(lambda: entry.runtime_data.coordinator.client.available, within=15)
-    assert registry.async_get_issue(DOMAIN, issue_id) is not None
-    await unload(hass, entry)
-    assert registry.async_get_issue(DOMAIN, issue_id) is None  # gone with the entry
-
-
-async def test_rtsps_printer_without_liveview_field_is_not_flagged(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
-    """A printer that never reports `ipcam.rtsp_url` gets the address, not a repair issue."""
-    # The P1S reports `ipcam` without `rtsp_url`; pretend it is an RTSPS model.
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="P2S test",
-        unique_id=printer.serial,
-        data={**entry_data(printer), "model": "P2S"},
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(type(printer.engine), "version_report", _no_version_report)
-        await setup_entry(hass, entry)
-    entity_id = camera_entity_id(hass, printer)
-    assert state_of(hass, entity_id) == "idle"
-    assert await async_get_stream_source(hass, entity_id) == (
-        f"rtsps://bblp:{printer.access_code}@127.0.0.1:322/streaming/live/1"
-    )
-    assert (
-        ir.async_get(hass).async_get_issue(
-            DOMAIN, camera_platform.liveview_issue_id(printer.serial)
-        )
-        is None
-    )
-    await unload(hass, entry)
-
-
-def _no_version_report(self: object, sequence_id: str = "0") -> dict[str, Any]:
-    """Answer get_version without modules, so the entry's stored model is used."""
-    return {"info": {"command": "get_version", "sequence_id": sequence_id, "module": []}}

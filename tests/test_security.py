@@ -1,14 +1,14 @@
-"""Security at the Home Assistant level: a man in the middle, awkward access codes, diagnostics.
+"""Security at the Home Assistant level: a man in the middle, awkward access codes, log checks.
 
-The library-level counterparts (MQTT and camera clients against a man in the middle, hostile
+Redaction in diagnostics is tested with a mocked client in `tests/test_diagnostics.py`. The
+library-level counterparts (MQTT and camera clients against a man in the middle, hostile
 reports) are in `tests/printer/test_security.py`; every test's log is checked for secrets by
 the autouse fixture in `tests/conftest.py`, whose scanner is tested here too. There is no FTP
 client in this project, so there is no FTP path to test.
 """
 
-import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,8 @@ import pytest
 from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
-    CONF_EMAIL,
     CONF_HOST,
-    CONF_PASSWORD,
     CONF_PORT,
-    CONF_TOKEN,
-    CONF_USERNAME,
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
@@ -32,16 +28,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
-    CONF_UID,
     DOMAIN,
     SECTION_ADVANCED,
 )
-from custom_components.bambu_printer.diagnostics import async_get_config_entry_diagnostics
 from simulator import issued
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer, wait_until
 
-from .conftest import SECRET_CHECKED_LOGGERS, SecretScanner, entry_data, make_entry, setup_entry
+from .conftest import SECRET_CHECKED_LOGGERS, SecretScanner, entry_data
 from .mitm import MitmProxy
 from .test_config_flow import local_input, start_local_flow
 
@@ -108,7 +102,7 @@ async def test_access_code_with_url_syntax_end_to_end(
 ) -> None:
     """`@:/%` in the code: config flow login, live entities and the camera's auth packet work.
 
-    (The X1/H2 RTSPS address with such a code is checked in `tests/test_camera.py`.)
+    (The X1/H2 RTSPS address with such a code is checked in `tests/test_camera_entity.py`.)
     """
     assert printer.camera_port is not None
     flow_id = await start_local_flow(hass)
@@ -134,101 +128,6 @@ async def test_access_code_with_url_syntax_end_to_end(
     assert NASTY_CODE not in str(hass.states.get(camera))
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-
-
-# --- diagnostics ------------------------------------------------------------------------------
-
-
-async def test_diagnostics_redact_every_secret_field(
-    hass: HomeAssistant, printer: SimulatedPrinter
-) -> None:
-    """Every field that can carry a secret or an address is redacted, wherever it sits."""
-    entry = await setup_entry(hass, make_entry(printer))
-    coordinator = entry.runtime_data.coordinator
-    printer.silent = True
-    secret_ip = "10.77.66.55"
-    report = {
-        "print": {
-            "command": "push_status",
-            "ipcam": {"rtsp_url": f"rtsps://bblp:{printer.access_code}@{secret_ip}:322/live"},
-            "net": {"info": [{"ip": 927616522, "mask": 16777215}]},
-            "upgrade_state": {"sn": "UPGRADE-SN-0001"},
-            "ams": {"ams": [{"id": "0", "sn": "AMS-SN-0002", "tray": []}]},
-            "access_code": "field-access-code",
-            "dev_access_code": "field-dev-access-code",
-            "password": "field-password",
-            "token": "field-token",
-            "uid": "field-uid-1700000001",
-            "user_id": "field-user-id-42",
-            "url": "https://example.invalid/signed?key=field-url",
-            "oss_url": "https://oss.example.invalid/field-oss-url",
-            "nozzle_temper": 25.5,
-        }
-    }
-    assert printer.publish_report(report)
-    await wait_until(lambda: coordinator.client.state.print_data.get("token") == "field-token")
-    module_serials = [
-        str(module["sn"])
-        for module in coordinator.client.state.versions.values()
-        if isinstance(module, Mapping) and module.get("sn")
-    ]
-    assert module_serials
-
-    account_data = {
-        **entry.data,
-        CONF_TOKEN: "entry-token-abcdefgh",
-        CONF_UID: "1700000099",
-        CONF_EMAIL: "maker@example.com",
-        CONF_USERNAME: "u_1700000099",
-        CONF_PASSWORD: "entry-password-never-kept",
-    }
-    account_entry = MockConfigEntry(
-        domain=DOMAIN, title=entry.title, unique_id=entry.unique_id, data=account_data
-    )
-    account_entry.runtime_data = entry.runtime_data
-    diagnostics = await async_get_config_entry_diagnostics(hass, account_entry)
-    text = json.dumps(diagnostics, default=str)
-
-    secrets = [
-        printer.access_code,
-        printer.host,
-        secret_ip,
-        "927616522",
-        "UPGRADE-SN-0001",
-        "AMS-SN-0002",
-        *(value for value in module_serials if value != printer.serial),
-        *(
-            str(value)
-            for key, value in account_data.items()
-            if key != "serial"
-            and key in {CONF_TOKEN, CONF_UID, CONF_EMAIL, CONF_USERNAME, CONF_PASSWORD}
-        ),
-        *(
-            value
-            for key, value in report["print"].items()
-            if isinstance(value, str) and key != "command"
-        ),
-    ]
-    for secret in secrets:
-        assert secret not in text, secret
-    data = diagnostics["entry"]["data"]
-    for key in (CONF_ACCESS_CODE, CONF_HOST, CONF_TOKEN, CONF_UID, CONF_EMAIL, CONF_USERNAME):
-        assert data[key] == REDACTED, key
-    assert data[CONF_PASSWORD] == REDACTED
-    shown = diagnostics["state"]["print"]
-    assert shown["ipcam"]["rtsp_url"] == REDACTED
-    assert shown["net"]["info"][0]["ip"] == REDACTED
-    assert shown["upgrade_state"]["sn"] == REDACTED
-    assert shown["ams"]["ams"][0]["sn"] == REDACTED
-    for key in ("access_code", "dev_access_code", "password", "token", "uid", "user_id", "url"):
-        assert shown[key] == REDACTED, key
-    assert shown["oss_url"] == REDACTED
-    for module in diagnostics["state"]["versions"].values():
-        assert module.get("sn", REDACTED) == REDACTED
-    # What the diagnostics are for is still there.
-    assert shown["nozzle_temper"] == 25.5
-    assert diagnostics["connection"]["model"] == "P1S"
-    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 # --- the log check itself ---------------------------------------------------------------------

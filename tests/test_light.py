@@ -1,0 +1,55 @@
+"""The chamber light with a mocked client: on and off commands, state from the reports."""
+
+from unittest.mock import ANY, MagicMock
+
+import pytest
+from homeassistant.components.light import DOMAIN as LIGHT_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.bambu_printer.const import COMMAND_TIMEOUT, DOMAIN
+
+from .mock_client import SERIAL, push_report
+
+pytestmark = pytest.mark.parametrize("init_integration", [Platform.LIGHT], indirect=True)
+
+
+@pytest.mark.parametrize(
+    ("service", "mode"), [(SERVICE_TURN_ON, STATE_ON), (SERVICE_TURN_OFF, STATE_OFF)]
+)
+@pytest.mark.usefixtures("init_integration")
+async def test_switching_sends_ledctrl_and_shows_the_report(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    mock_printer_client: MagicMock,
+    service: str,
+    mode: str,
+) -> None:
+    """Switching sends ledctrl for the chamber light; the state follows the printer's report."""
+    light = entity_registry.async_get_entity_id("light", DOMAIN, f"{SERIAL}_chamber_light")
+    assert light is not None
+    before = hass.states.get(light)
+    assert before is not None
+
+    await hass.services.async_call(LIGHT_DOMAIN, service, {ATTR_ENTITY_ID: light}, blocking=True)
+
+    mock_printer_client.async_request.assert_awaited_once_with(ANY, timeout=COMMAND_TIMEOUT)
+    sent = mock_printer_client.async_request.await_args.args[0]
+    assert (sent.module, sent.command) == ("system", "ledctrl")
+    assert (sent.payload["system"]["led_node"], sent.payload["system"]["led_mode"]) == (
+        "chamber_light",
+        mode,
+    )
+    # No optimistic state: the light changes when the printer reports it.
+    assert hass.states.get(light) == before
+    report = {"command": "push_status", "lights_report": [{"node": "chamber_light", "mode": mode}]}
+    await push_report(hass, mock_printer_client, {"print": report})
+    assert hass.states.get(light).state == mode  # type: ignore[union-attr]
