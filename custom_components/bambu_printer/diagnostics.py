@@ -56,6 +56,9 @@ async def async_get_config_entry_diagnostics(
             "available": coordinator.client.available,
             "model": coordinator.model.key,
             "read_only": coordinator.read_only,
+            # Since setup: many connects for few reports is a link that keeps dropping.
+            "connects": coordinator.client.connects,
+            "reports_received": coordinator.client.reports_received,
         },
         "state": {
             "print": async_redact_data(dict(state.print_data), TO_REDACT_REPORT),
