@@ -21,6 +21,7 @@ Exit status 1 when a target is missed.
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -112,6 +113,30 @@ class Window:
     writes: int
     lags: list[float]
     reconnects: int
+    gc_pauses: dict[int, list[float]]
+
+
+class GcWatch:
+    """Records how long each garbage collection ran, per generation (a lag the loop sees)."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._started)
+
+    def start(self) -> None:
+        """Start recording."""
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> dict[int, list[float]]:
+        """Stop recording and return the pauses seen."""
+        gc.callbacks.remove(self._callback)
+        return self.pauses
 
 
 class LagProbe:
@@ -221,9 +246,12 @@ async def measure(
     reports = sum(client.reports_received for client in farm)
     simulator_cpu = process_tree_cpu(simulator.pid)
     wall, cpu = time.monotonic(), time.process_time()
+    collections = GcWatch()
+    collections.start()
     probe.start()
     await asyncio.sleep(seconds)
     lags = await probe.stop()
+    gc_pauses = collections.stop()
     wall, cpu = time.monotonic() - wall, time.process_time() - cpu
     simulator_cpu = process_tree_cpu(simulator.pid) - simulator_cpu
     unsubscribe()
@@ -234,6 +262,7 @@ async def measure(
         reports=sum(client.reports_received for client in farm) - reports,
         writes=writes,
         lags=lags,
+        gc_pauses=gc_pauses,
         reconnects=sum(client.connects for client in farm) - connects,
     )
 
@@ -355,6 +384,13 @@ def report(
         f"  memory: RSS +{(rss_end - rss_first) / 2**20:.1f} MiB for {count - 1} printers after "
         f"the first = {per_printer / 2**20:.2f} MiB per printer"
         f"   [target < {TARGET_MEMORY_PER_PRINTER / 2**20:.1f} MiB: {verdict(memory_ok)}]"
+    )
+    print(
+        "  garbage collections (count, longest): "
+        + ", ".join(
+            f"gen {generation} {len(pauses)}x {max(pauses, default=0.0) * 1000:.1f} ms"
+            for generation, pauses in window.gc_pauses.items()
+        )
     )
     if args.tracemalloc:
         print(
