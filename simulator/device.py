@@ -14,6 +14,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import random
 import secrets
 import shutil
 import ssl
@@ -116,6 +117,10 @@ class SimulatedPrinter:
         self.serial = serial or make_serial(self.model)
         self.access_code = access_code or make_access_code()
         self.report_interval = report_interval
+        # Real printers report on their own clocks; printers started together must not report
+        # in lockstep. The phase follows from the serial, so a printer keeps it across runs.
+        phase = random.Random(self.serial).random()
+        self.report_phase = phase * report_interval
         self.engine = VirtualPrinter(self.serial, self.model, speedup=speedup, seed=seed)
         self._printing = printing
         self._own_directory = directory is None
@@ -392,6 +397,7 @@ class SimulatedPrinter:
     async def _report_loop(self) -> None:
         loop = asyncio.get_running_loop()
         last = loop.time()
+        await asyncio.sleep(self.report_phase)
         while True:
             await asyncio.sleep(self.report_interval)
             now = loop.time()

@@ -392,3 +392,14 @@ async def test_broker_kill_paths(broker: Broker, monkeypatch: pytest.MonkeyPatch
     assert broker.log_tail() != ""
     broker.log_path.unlink()
     assert broker.log_tail() == ""
+
+
+def test_printers_report_at_their_own_phase() -> None:
+    # Real printers run on their own clocks: a farm started at once must not report in
+    # lockstep (the farm benchmark would then measure bursts no real farm sends).
+    printers = [SimulatedPrinter("P1S", report_interval=1.0) for _ in range(40)]
+    phases = [printer.report_phase for printer in printers]
+    assert all(0.0 <= phase < 1.0 for phase in phases)
+    assert len({round(phase, 2) for phase in phases}) > 20
+    again = SimulatedPrinter("P1S", serial=printers[0].serial, report_interval=1.0)
+    assert again.report_phase == phases[0]  # the same printer keeps its phase
