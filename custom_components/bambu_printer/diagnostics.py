@@ -57,8 +57,5 @@ async def async_get_config_entry_diagnostics(
             "model": coordinator.model.key,
             "read_only": coordinator.read_only,
         },
-        "state": {
-            "print": async_redact_data(dict(state.print_data), TO_REDACT_REPORT),
-            "versions": async_redact_data(dict(state.versions), TO_REDACT_REPORT),
-        },
+        "state": async_redact_data(state.raw_report(), TO_REDACT_REPORT),
     }
