@@ -18,6 +18,7 @@ from custom_components.bambu_printer.printer.state import (
     is_full_report,
 )
 from custom_components.bambu_printer.printer.state.view_cache import View, present
+from simulator.engine import VirtualPrinter
 from tests.captures import CAPTURE_NAMES, pushall_report, version_report
 
 
@@ -59,6 +60,12 @@ def test_a_delta_is_not_a_full_report(name: str) -> None:
         assert not is_full_report(partial), key
     assert not is_full_report(delta(mc_percent=5)["print"])
     assert not is_full_report({})
+
+
+@pytest.mark.parametrize("model", ["P1P", "A1", "A1MINI", "X1C", "X1E", "H2D", "P2S"])
+def test_the_simulators_full_reports_are_full(model: str) -> None:
+    """The client waits for a full report after connecting; the simulator must send one."""
+    assert is_full_report(VirtualPrinter("01S00A000000001", model).full_report()["print"])
 
 
 def test_full_report_reads_any_mapping() -> None:

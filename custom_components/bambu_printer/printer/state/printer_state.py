@@ -38,10 +38,11 @@ _LOGGER = logging.getLogger(__name__)
 
 # The field whose every change stamps the time the estimated end time counts from.
 _REMAINING_TIME: Final = "mc_remaining_time"
+# View inputs the state keeps itself, beside the report.
 _MODEL: Final = state_value(lambda state: state._model, versions=True)
 _VERSIONS: Final = state_value(lambda state: state._versions_view, versions=True)
 _REMAINING_AT: Final = state_value(lambda state: state._remaining_at, keys=(_REMAINING_TIME,))
-_AMS_VIEWS: Final = state_value(lambda state: state._ams_views)
+_AMS_VIEWS: Final = state_value(lambda state: state._ams_views)  # never replaced but by a reset
 
 
 class PrinterState:
