@@ -17,7 +17,7 @@ really change keeps its identity.
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter, is_not
-from typing import Any, Protocol, Self, overload
+from typing import Any, Protocol, Self, cast, overload
 
 # Reads one input from the state. Each is at most one Python call: this runs for every
 # stale view after every report.
@@ -83,6 +83,7 @@ class View[T]:
     keys: frozenset[str]  # top-level report keys whose change makes it stale
     uses_versions: bool  # whether a get_version reply makes it stale
     uses_new_fields: bool  # whether a new top-level field makes it stale
+    _gather: Callable[[ViewHost], tuple[Any, ...]]  # compiled once it is named
 
     def __init__(
         self,
@@ -114,17 +115,16 @@ class View[T]:
         self.uses_new_fields = uses_new_fields
         self.__doc__ = doc
         self._fields = tuple(fields)
-        self._field = fields[0] if len(fields) == 1 else None  # the common case, read directly
         self._others = tuple(others)
         self._by_identity = by_identity
-        self._readers: tuple[Reader, ...] = ()
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
         # Views this one reads were declared (and named) before it.
-        self._readers = tuple(
+        readers = [
             attrgetter(item.name) if isinstance(item, View) else item.read for item in self._others
-        )
+        ]
+        self._gather = _compile_gather(self._fields, readers)
 
     @overload
     def __get__(self, state: None, owner: type[Any]) -> Self: ...
@@ -135,16 +135,8 @@ class View[T]:
     def __get__(self, state: ViewHost | None, owner: type[Any] | None = None) -> T | Self:
         if state is None:
             return self
-        # Only reached when the view is not cached in the instance's __dict__. Written out
-        # in one function, plain fields read in C: this runs for every stale view.
-        report = state._print
-        readers = self._readers
-        if readers:
-            inputs = (*map(report.get, self._fields), *[read(state) for read in readers])
-        elif self._field is not None:
-            inputs = (report.get(self._field),)
-        else:
-            inputs = tuple(map(report.get, self._fields))
+        # Only reached when the view is not cached in the instance's __dict__.
+        inputs = self._gather(state)
         last = state._built[self.index]
         previous = last[0]
         if self._by_identity:
@@ -157,6 +149,27 @@ class View[T]:
         value: T = last[1]
         state.__dict__[self.name] = value
         return value
+
+
+def _compile_gather(
+    fields: tuple[str, ...], readers: list[Reader]
+) -> Callable[[ViewHost], tuple[Any, ...]]:
+    """Return a function reading a view's inputs into a tuple, written out as by hand.
+
+    This runs for every stale view after every report, and a generic loop over the inputs
+    costs twice what `(get("a"), get("b"), read0(state))` does. So, as dataclasses and
+    namedtuple do, the function is generated once, at import: its source holds only the
+    view's declared field names (as repr() literals) and calls of its readers.
+    """
+    items = [f"get({field!r}), " for field in fields]
+    items += [f"read{index}(state), " for index in range(len(readers))]
+    source = "def gather(state):\n"
+    if fields:
+        source += "    get = state._print.get\n"
+    source += f"    return ({''.join(items)})\n"
+    namespace: dict[str, Any] = {f"read{index}": read for index, read in enumerate(readers)}
+    exec(source, namespace)  # noqa: S102 - generated from the declarations, never from data
+    return cast("Callable[[ViewHost], tuple[Any, ...]]", namespace["gather"])
 
 
 @dataclass(frozen=True, slots=True)
