@@ -17,7 +17,13 @@ from custom_components.bambu_printer.printer.state import (
     Reported,
     is_full_report,
 )
-from custom_components.bambu_printer.printer.state.view_cache import View, present
+from custom_components.bambu_printer.printer.state.view_cache import (
+    View,
+    ViewTable,
+    path,
+    present,
+    state_value,
+)
 from simulator.engine import VirtualPrinter
 from tests.captures import CAPTURE_NAMES, pushall_report, version_report
 
@@ -182,6 +188,36 @@ def test_plain_fields_come_first() -> None:
     View(build, "a", "b", present("c"), doc="fine")
     with pytest.raises(TypeError, match="plain fields come before"):
         View(build, present("c"), "a", doc="fields after another input")
+
+
+def test_views_on_a_host_of_their_own() -> None:
+    """The generated input readers quote any field name and read every kind of input."""
+
+    class Host:
+        def __init__(self, report: dict[str, Any]) -> None:
+            self._print = report
+            self._built: list[list[Any]] = table.no_builds()
+            self.extra = 7
+
+        odd = View(lambda *values: values, "it's", 'say "x"', "\\n", doc="odd names")
+        mixed = View(
+            lambda *values: values,
+            "a",
+            path("b", "c"),
+            present("d"),
+            state_value(lambda host: host.extra),
+            odd,
+            doc="every kind of input",
+        )
+        nothing = View(lambda: "built", doc="no inputs at all")
+
+    table = ViewTable.of(Host)
+    host = Host({"it's": 1, 'say "x"': 2, "\\n": 3, "a": 4, "b": {"c": 5}})
+    assert host.odd == (1, 2, 3)
+    assert host.mixed == (4, 5, False, 7, (1, 2, 3))
+    assert host.nothing == "built"
+    assert table.stale_by_key["it's"] == ("odd", "mixed")
+    assert table.new_field_views == ("mixed",)
 
 
 def test_a_view_follows_the_keys_of_the_views_it_reads() -> None:

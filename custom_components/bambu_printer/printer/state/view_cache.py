@@ -9,9 +9,9 @@ attribute, and the list of public views.
 
 A view is a non-data descriptor: its first read builds it and stores the result in the
 instance's `__dict__`, where later reads find it without running any Python code. A report
-changing one of its keys removes that entry; the next read gathers the inputs again and calls
-the builder only if they differ from those of the last build, so a view whose inputs did not
-really change keeps its identity.
+changing one of its keys removes that entry; the next read gathers the inputs again (with a
+function generated from the declaration) and calls the builder only if they differ from those
+of the last build, so a view whose inputs did not really change keeps its identity.
 """
 
 from collections.abc import Callable, Iterable, Mapping
