@@ -6,6 +6,7 @@ and the view declarations every view is derived from.
 """
 
 import copy
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -97,6 +98,27 @@ def test_reported_readings_per_capture(name: str) -> None:
         sdcard=True,
         firmware_update=True,
     )
+
+
+@pytest.mark.parametrize(
+    ("flag", "key"),
+    [
+        ("start_time", "gcode_start_time"),
+        ("part_cooling_fan", "cooling_fan_speed"),
+        ("aux_fan", "big_fan1_speed"),
+        ("chamber_fan", "big_fan2_speed"),
+        ("heatbreak_fan", "heatbreak_fan_speed"),
+        ("wifi_signal", "wifi_signal"),
+        ("print_error", "print_error"),
+        ("sdcard", "sdcard"),
+        ("firmware_update", "upgrade_state"),
+    ],
+)
+def test_each_flag_tells_its_own_field(flag: str, key: str) -> None:
+    """Each flag follows exactly its report field, and no other."""
+    state = PrinterState()
+    assert state.apply(delta(**{key: 0}))
+    assert [item.name for item in fields(Reported) if getattr(state.reported, item.name)] == [flag]
 
 
 def test_nothing_is_reported_before_the_first_report() -> None:

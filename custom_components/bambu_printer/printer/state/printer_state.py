@@ -3,6 +3,7 @@
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -32,7 +33,7 @@ from .merge import SCALAR_TYPES, merge_report
 from .parsing import parse_flag, parse_wifi_dbm
 from .tables import MAX_LIST
 from .view_cache import Build, View, ViewTable, path, present, state_value
-from .views import Reported
+from .views import REPORT_FIELD, Reported
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -164,16 +165,8 @@ class PrinterState:
         by_identity=True,
     )
     reported = View(
-        Reported,  # one presence check per field, in field order
-        present("gcode_start_time"),
-        present("cooling_fan_speed"),
-        present("big_fan1_speed"),
-        present("big_fan2_speed"),
-        present("heatbreak_fan_speed"),
-        present("wifi_signal"),
-        present("print_error"),
-        present("sdcard"),
-        present("upgrade_state"),
+        Reported,
+        *(present(flag.metadata[REPORT_FIELD]) for flag in fields(Reported)),
         doc="Which optional readings the printer reports at all.",
     )
 

@@ -1,7 +1,8 @@
 """The typed read-only views of a printer's state: frozen, comparable, safe to keep."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Final
 
 from ..models import AmsKind
 from .tables import GcodeState
@@ -162,16 +163,25 @@ class Nozzle:
     nozzles: tuple[NozzleSpec, ...]
 
 
+def _reported_as(field_name: str) -> bool:
+    """Declare the top-level report field whose presence a `Reported` flag tells."""
+    return field(metadata={REPORT_FIELD: field_name})  # type: ignore[no-any-return]
+
+
+# The metadata key naming, for each `Reported` flag, the report field it stands for.
+REPORT_FIELD: Final = "report_field"
+
+
 @dataclass(frozen=True, slots=True)
 class Reported:
     """Which optional readings the printer reports at all (so which entities it has)."""
 
-    start_time: bool  # gcode_start_time
-    part_cooling_fan: bool  # cooling_fan_speed
-    aux_fan: bool  # big_fan1_speed
-    chamber_fan: bool  # big_fan2_speed
-    heatbreak_fan: bool  # heatbreak_fan_speed
-    wifi_signal: bool
-    print_error: bool
-    sdcard: bool
-    firmware_update: bool  # upgrade_state
+    start_time: bool = _reported_as("gcode_start_time")
+    part_cooling_fan: bool = _reported_as("cooling_fan_speed")
+    aux_fan: bool = _reported_as("big_fan1_speed")
+    chamber_fan: bool = _reported_as("big_fan2_speed")
+    heatbreak_fan: bool = _reported_as("heatbreak_fan_speed")
+    wifi_signal: bool = _reported_as("wifi_signal")
+    print_error: bool = _reported_as("print_error")
+    sdcard: bool = _reported_as("sdcard")
+    firmware_update: bool = _reported_as("upgrade_state")
