@@ -55,7 +55,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         translation_key="sdcard",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.data.sdcard,
-        exists_fn=lambda coordinator: "sdcard" in coordinator.data.print_data,
+        exists_fn=lambda coordinator: coordinator.data.reported.sdcard,
     ),
     BambuBinarySensorDescription(
         key="firmware_update",
@@ -64,7 +64,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.data.firmware.update_available,
         attr_fn=lambda state: {"new_version": state.firmware.new_version},
-        exists_fn=lambda coordinator: "upgrade_state" in coordinator.data.print_data,
+        exists_fn=lambda coordinator: coordinator.data.reported.firmware_update,
     ),
 )
 

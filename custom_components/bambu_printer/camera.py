@@ -337,9 +337,6 @@ class BambuRtspsCamera(BambuCameraBase):
         A printer that never reported `ipcam.rtsp_url` is not treated as switched off: the
         model table says it streams RTSPS, so the address is offered.
         """
-        ipcam = self.coordinator.data.print_data.get("ipcam")
-        if not isinstance(ipcam, dict) or "rtsp_url" not in ipcam:
-            return None
         return self.coordinator.data.camera.rtsp_enabled
 
     async def stream_source(self) -> str | None:

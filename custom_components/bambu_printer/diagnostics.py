@@ -60,8 +60,5 @@ async def async_get_config_entry_diagnostics(
             "connects": coordinator.client.connects,
             "reports_received": coordinator.client.reports_received,
         },
-        "state": {
-            "print": async_redact_data(dict(state.print_data), TO_REDACT_REPORT),
-            "versions": async_redact_data(dict(state.versions), TO_REDACT_REPORT),
-        },
+        "state": async_redact_data(state.raw_report(), TO_REDACT_REPORT),
     }

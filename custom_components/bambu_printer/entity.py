@@ -12,7 +12,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import BambuCoordinator
-from .printer.state import PrinterState, Tray
+from .printer.state import AMS_HT_FIRST_ID, PrinterState, Tray
 
 
 def printer_device_info(coordinator: BambuCoordinator) -> DeviceInfo:
@@ -63,13 +63,10 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
         self._shown = self._shown_values()
 
 
-_AMS_HT_FIRST_ID = 128
-
-
 def ams_label(ams_id: int) -> str:
     """Return the AMS unit's name as Bambu Studio shows it: A-D, and HT-A... for AMS HT."""
-    if ams_id >= _AMS_HT_FIRST_ID:
-        return f"HT-{chr(ord('A') + ams_id - _AMS_HT_FIRST_ID)}"
+    if ams_id >= AMS_HT_FIRST_ID:
+        return f"HT-{chr(ord('A') + ams_id - AMS_HT_FIRST_ID)}"
     return chr(ord("A") + ams_id)
 
 

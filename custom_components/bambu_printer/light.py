@@ -12,6 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity
+from .printer.state import CHAMBER_LIGHT_NODE
 
 PARALLEL_UPDATES = 1
 
@@ -31,8 +32,7 @@ class ChamberLight(BambuEntity, LightEntity):
     @property
     def is_on(self) -> bool | None:
         """Return whether the printer reports the light on."""
-        mode = self.coordinator.data.lights.get(CHAMBER_LIGHT)
-        return None if mode is None else mode != "off"
+        return self.coordinator.data.chamber_light
 
     def _shown_values(self) -> tuple[Any, ...]:
         return (self.available, self.is_on)
@@ -47,7 +47,7 @@ class ChamberLight(BambuEntity, LightEntity):
 
     async def _async_set(self, *, on: bool) -> None:
         coordinator = self.coordinator
-        await coordinator.async_send(coordinator.commands.ledctrl(CHAMBER_LIGHT, on))
+        await coordinator.async_send(coordinator.commands.ledctrl(CHAMBER_LIGHT_NODE, on))
 
 
 async def async_setup_entry(
@@ -57,5 +57,5 @@ async def async_setup_entry(
 ) -> None:
     """Create the chamber light when the printer has one and control is allowed."""
     coordinator = entry.runtime_data.coordinator
-    if not coordinator.read_only and CHAMBER_LIGHT in coordinator.data.lights:
+    if not coordinator.read_only and coordinator.data.chamber_light is not None:
         async_add_entities([ChamberLight(coordinator)])

@@ -77,11 +77,6 @@ class TraySensorDescription(SensorEntityDescription):
     attr_fn: Callable[[Tray], Mapping[str, Any] | None] = lambda _: None
 
 
-def _has_field(*keys: str) -> Callable[[BambuCoordinator], bool]:
-    """Exist when the printer reports any of these `print` fields."""
-    return lambda coordinator: any(key in coordinator.data.print_data for key in keys)
-
-
 def _hms_attributes(state: PrinterState) -> dict[str, Any]:
     return {
         "codes": [
@@ -216,7 +211,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         translation_key="start_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda state: state.job.start_time,
-        exists_fn=_has_field("gcode_start_time"),
+        exists_fn=lambda coordinator: coordinator.data.reported.start_time,
     ),
     BambuSensorDescription(
         key="current_layer",
@@ -251,26 +246,22 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
     _fan(
         "part_cooling_fan",
         lambda state: state.fans.part_cooling,
-        _has_field("cooling_fan_speed"),
+        lambda coordinator: coordinator.data.reported.part_cooling_fan,
     ),
     _fan(
         "aux_fan",
         lambda state: state.fans.aux,
-        lambda coordinator: (
-            coordinator.model.aux_fan and "big_fan1_speed" in coordinator.data.print_data
-        ),
+        lambda coordinator: coordinator.model.aux_fan and coordinator.data.reported.aux_fan,
     ),
     _fan(
         "chamber_fan",
         lambda state: state.fans.chamber,
-        lambda coordinator: (
-            coordinator.model.chamber_fan and "big_fan2_speed" in coordinator.data.print_data
-        ),
+        lambda coordinator: coordinator.model.chamber_fan and coordinator.data.reported.chamber_fan,
     ),
     _fan(
         "heatbreak_fan",
         lambda state: state.fans.heatbreak,
-        _has_field("heatbreak_fan_speed"),
+        lambda coordinator: coordinator.data.reported.heatbreak_fan,
         diagnostic=True,
     ),
     BambuSensorDescription(
@@ -289,13 +280,13 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda state: state.wifi_dbm,
-        exists_fn=_has_field("wifi_signal"),
+        exists_fn=lambda coordinator: coordinator.data.reported.wifi_signal,
     ),
     BambuSensorDescription(
         key="print_error",
         translation_key="print_error",
         value_fn=_print_error,
-        exists_fn=_has_field("print_error"),
+        exists_fn=lambda coordinator: coordinator.data.reported.print_error,
     ),
     BambuSensorDescription(
         key="hms_errors",
@@ -531,11 +522,12 @@ def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFact
 
 
 def _shape(state: PrinterState) -> object:
-    """Summarise what decides which sensors exist: reported fields, AMS units and trays."""
+    """Summarise what decides which sensors exist: readings, model, nozzles, AMS and spools."""
     return (
-        len(state.print_data),
-        len(state.versions),
-        tuple((unit.id, len(unit.trays)) for unit in state.ams),
+        state.reported,
+        state.model,
+        len(state.temperatures.nozzles),
+        tuple((unit.id, unit.kind, len(unit.trays)) for unit in state.ams),
         len(state.external_spools),
     )
 

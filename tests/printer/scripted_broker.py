@@ -23,6 +23,7 @@ FULL_REPORT: dict[str, Any] = {
     "nozzle_temper": 24.0,
     "bed_temper": 23.5,
     "wifi_signal": "-50dBm",
+    "ipcam": {"ipcam_record": "enable"},
     "lights_report": [{"node": "chamber_light", "mode": "off"}],
     "upgrade_state": {},
 }

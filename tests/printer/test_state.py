@@ -34,6 +34,8 @@ from custom_components.bambu_printer.printer.state import (
     Speed,
     Temperatures,
     Tray,
+    merge,
+    parsing,
 )
 from tests.captures import CAPTURE_NAMES, pushall_report, version_report
 
@@ -103,8 +105,8 @@ def test_p1p() -> None:
     assert state.firmware == Firmware(
         version="01.07.00.00", update_available=False, new_version=None
     )
-    assert state.camera == Camera(
-        rtsp_enabled=False, rtsp_url=None, recording=True, timelapse=False, resolution=None
+    assert state.camera == Camera(  # no `rtsp_url`: P1 printers have no RTSPS stream
+        rtsp_enabled=None, rtsp_url=None, recording=True, timelapse=False, resolution=None
     )
     assert state.nozzle == Nozzle(diameter=0.4, type="hardened_steel", nozzles=())
     (unit,) = state.ams
@@ -800,11 +802,31 @@ def test_sdcard_and_camera_flags() -> None:
     state = PrinterState()
     state.apply(delta(sdcard="false", ipcam={"timelapse": "enable", "ipcam_record": 1}))
     assert state.sdcard is False
-    assert state.camera == Camera(False, None, True, True, None)
+    assert state.camera == Camera(None, None, True, True, None)  # rtsp_url not reported
     state.apply(delta(sdcard=[], ipcam="junk"))
     sdcard: bool | None = state.sdcard
     assert sdcard is None
-    assert state.camera == Camera(False, None, None, None, None)
+    assert state.camera == Camera(None, None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("rtsp_url", "enabled"),
+    [
+        ("rtsps://192.0.2.1/streaming/live/1", True),
+        ("disable", False),
+        (" Disabled ", False),
+        ("", False),
+        (None, False),
+        (1, False),
+    ],
+)
+def test_liveview_is_unknown_until_rtsp_url_is_reported(rtsp_url: Any, enabled: bool) -> None:
+    state = PrinterState()
+    state.apply(delta(ipcam={"ipcam_record": "enable"}))
+    assert state.camera.rtsp_enabled is None
+    state.apply(delta(ipcam={"rtsp_url": rtsp_url}))
+    assert state.camera.rtsp_enabled is enabled
+    assert state.camera.rtsp_url == (rtsp_url if enabled else None)
 
 
 def test_firmware_update_from_version_number_field() -> None:
@@ -935,11 +957,11 @@ def test_non_json_values_and_keys_are_dropped() -> None:
 
 
 def test_colour_parsing_and_cache() -> None:
-    assert state_module._color("GGGGGGFF") == (None, None)
-    assert state_module._color("00ff00") == ("#00FF00", 255)
-    for value in range(state_module._MAX_COLORS + 10):
-        state_module._color(f"{value:06X}FF")
-    assert len(state_module._COLORS) <= state_module._MAX_COLORS
+    assert parsing.parse_color("GGGGGGFF") == (None, None)
+    assert parsing.parse_color("00ff00") == ("#00FF00", 255)
+    for value in range(parsing._MAX_COLORS + 10):
+        parsing.parse_color(f"{value:06X}FF")
+    assert len(parsing._COLORS) <= parsing._MAX_COLORS
 
 
 def test_id_list_edge_cases() -> None:
@@ -1012,7 +1034,7 @@ def test_unexpected_errors_never_escape(
     def broken(*_: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(state_module, "_merge_value", broken)
+    monkeypatch.setattr(merge, "_merge_value", broken)
     assert state.apply(delta(upgrade_state={"status": "x"})) is True
     assert "Unexpected error" in caplog.text
     monkeypatch.undo()

@@ -29,7 +29,7 @@ from .errors import (
     NotConnected,
 )
 from .mqtt_link import MqttLink, open_mqtt_link
-from .state import PrinterState
+from .state import PrinterState, is_full_report
 
 __all__ = [
     "MAX_REPORT_SIZE",
@@ -465,10 +465,6 @@ class PrinterClient:
 _SUBACK_FAILURE: Final = 0x80
 _FULL_REPORT_GRACE: Final = 3.0
 _PUSHALL_RETRY: Final = 1.0
-# Present together only in full reports (pushall answers, X1/H2 periodic reports).
-_FULL_REPORT_KEYS: Final = frozenset(
-    {"gcode_state", "nozzle_temper", "bed_temper", "wifi_signal", "lights_report", "upgrade_state"}
-)
 
 
 class _FirstReport:
@@ -484,7 +480,7 @@ class _FirstReport:
             return
         if not self.any.done():
             self.any.set_result(None)
-        if not self.full.done() and body.keys() >= _FULL_REPORT_KEYS:
+        if not self.full.done() and is_full_report(body):
             self.full.set_result(None)
 
     def fail(self, reason: BaseException | None) -> None:

@@ -1,0 +1,313 @@
+"""Building the views from report values: one function per view, one parameter per input.
+
+A builder's parameters are exactly what it reads, so a cached view rebuilt only when its
+inputs differ cannot miss a change. Builders run on the event loop after reports: they are
+written for speed (exact type checks, positional dataclass calls) and never raise.
+"""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple
+
+from ..models import PrinterModel
+from .parsing import (
+    dict_or_none,
+    fan_percent,
+    float_or_none,
+    int_in_range,
+    int_or_none,
+    list_or_empty,
+    nested,
+    nonempty_str,
+    parse_flag,
+    unpack_temp,
+    utc_from_epoch,
+)
+from .tables import (
+    CHAMBER_LIGHT_NODE,
+    HMS_MODULES,
+    HMS_SEVERITIES,
+    SPEED_PROFILES,
+    STAGE_IDLE,
+    STAGE_UNKNOWN,
+    STAGES,
+    GcodeState,
+)
+from .views import (
+    Camera,
+    Fans,
+    Firmware,
+    HmsMessage,
+    Job,
+    Nozzle,
+    NozzleSpec,
+    NozzleTemperature,
+    PrintError,
+    Speed,
+    Temperatures,
+)
+
+_GCODE_STATES: Final = {state.value.upper(): state for state in GcodeState}
+_ACTIVE_STATES: Final = frozenset(
+    {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
+)
+_DONE_STATES: Final = frozenset({GcodeState.IDLE, GcodeState.FINISH, GcodeState.FAILED})
+_LIGHT_OFF: Final = "off"  # `lights_report` modes: "on", "off", "flashing"
+_MISSING: Final[Any] = object()
+
+
+class DeviceTemps(NamedTuple):
+    """Temperatures found in the `device` object (X1/H2 firmware)."""
+
+    nozzles: tuple[NozzleTemperature, ...]
+    active: int | None
+    bed: float | None
+    bed_target: float | None
+    chamber: float | None
+
+
+def build_device_temps(device: Any) -> DeviceTemps:
+    """Read the temperatures of `device.extruder`, `device.bed` and `device.ctc` (H2D)."""
+    if type(device) is not dict:
+        return _NO_DEVICE_TEMPS
+    extruder = device.get("extruder")
+    nozzles = []
+    active = None
+    if type(extruder) is dict:
+        for position, item in enumerate(list_or_empty(extruder.get("info"))):
+            if type(item) is not dict:
+                continue
+            index = int_in_range(item.get("id"), 0, 255)
+            current, target = unpack_temp(item.get("temp"))
+            nozzles.append(NozzleTemperature(position if index is None else index, current, target))
+        state = int_or_none(extruder.get("state"))
+        if state is not None and state >= 0 and nozzles:
+            wanted = (state >> 4) & 0xF
+            if any(nozzle.index == wanted for nozzle in nozzles):
+                active = wanted
+    packed = nested(device.get("bed"), "info", "temp")
+    bed_current, bed_goal = unpack_temp(device.get("bed_temp") if packed is None else packed)
+    packed = nested(device.get("ctc"), "info", "temp")
+    chamber = unpack_temp(device.get("cham_temp") if packed is None else packed)[0]
+    return DeviceTemps(tuple(nozzles), active, bed_current, bed_goal, chamber)
+
+
+_NO_DEVICE_TEMPS: Final = DeviceTemps((), None, None, None, None)
+
+
+def build_temperatures(  # noqa: PLR0917
+    nozzle_temper: Any,
+    nozzle_target: Any,
+    bed_temper: Any,
+    bed_target: Any,
+    chamber_temper: Any,
+    device: DeviceTemps,
+    model: PrinterModel | None,
+) -> Temperatures:
+    """Prefer the classic fields; fill in from `device` (H2D) where they are missing."""
+    nozzle = float_or_none(nozzle_temper)
+    target = float_or_none(nozzle_target)
+    active = device.active
+    if active is not None and (nozzle is None or target is None):
+        for item in device.nozzles:
+            if item.index == active:
+                nozzle = item.current if nozzle is None else nozzle
+                target = item.target if target is None else target
+                break
+    bed = float_or_none(bed_temper)
+    bed_goal = float_or_none(bed_target)
+    chamber = float_or_none(chamber_temper)
+    if chamber is None:
+        chamber = device.chamber
+    if model is not None and model is not PrinterModel.UNKNOWN and not model.chamber_sensor:
+        chamber = None  # P1/A1 report a meaningless chamber value
+    return Temperatures(  # positional: keyword calls cost more here
+        nozzle,  # nozzle
+        target,  # nozzle_target
+        device.bed if bed is None else bed,  # bed
+        device.bed_target if bed_goal is None else bed_goal,  # bed_target
+        chamber,  # chamber
+        device.nozzles,  # nozzles
+        active,  # active_nozzle
+    )
+
+
+def build_job(  # noqa: PLR0917
+    gcode_state: Any,
+    stg_cur: Any,
+    mc_percent: Any,
+    mc_remaining_time: Any,
+    layer_num: Any,
+    total_layer_num: Any,
+    layers_3d: Any,
+    gcode_file: Any,
+    subtask_name: Any,
+    gcode_start_time: Any,
+    print_type: Any,
+    remaining_at: float | None,
+) -> Job:
+    """Read the job; the end time counts from when the remaining time was last reported."""
+    state = None
+    if type(gcode_state) is str:
+        state = _GCODE_STATES.get(gcode_state)
+        if state is None:
+            state = _GCODE_STATES.get(gcode_state.strip().upper(), GcodeState.UNKNOWN)
+    code = int_or_none(stg_cur)
+    stage: str | None = None
+    if code is not None:
+        if code == 0 and state in _DONE_STATES:
+            stage = STAGE_IDLE  # an idle printer reports stage 0 ("printing") too
+        else:
+            stage = STAGES.get(code, STAGE_UNKNOWN)
+    remaining = int_in_range(mc_remaining_time, 0, 10**7)
+    end_time = None
+    if remaining is not None and remaining_at is not None and state in _ACTIVE_STATES:
+        end_time = utc_from_epoch(remaining_at + remaining * 60)
+    start = int_or_none(gcode_start_time)
+    layers = dict_or_none(layers_3d)
+    if layers is not None:
+        layer = int_in_range(layers.get("layer_num", layer_num), 0, 10**6)
+        total = int_in_range(layers.get("total_layer_num", total_layer_num), 0, 10**6)
+    else:
+        layer = int_in_range(layer_num, 0, 10**6)
+        total = int_in_range(total_layer_num, 0, 10**6)
+    return Job(  # positional: keyword calls cost more here
+        state,  # state
+        code,  # stage_code
+        stage,  # stage
+        int_in_range(mc_percent, 0, 100),  # percent
+        remaining,  # remaining_minutes
+        end_time,  # end_time
+        utc_from_epoch(start) if start is not None and start > 0 else None,  # start_time
+        layer,  # layer
+        total,  # total_layers
+        nonempty_str(gcode_file),  # file
+        nonempty_str(subtask_name),  # name
+        nonempty_str(print_type),  # print_type
+    )
+
+
+def build_speed(spd_lvl: Any, spd_mag: Any) -> Speed:
+    """Read the speed level (1-4) and percentage."""
+    level = int_or_none(spd_lvl)
+    profile = SPEED_PROFILES.get(level) if level is not None else None
+    return Speed(
+        level=level if profile is not None else None,
+        profile=profile,
+        percent=int_in_range(spd_mag, 0, 1000),
+    )
+
+
+def build_fans(cooling: Any, aux: Any, chamber: Any, heatbreak: Any) -> Fans:
+    """Convert the four fan gears to percent."""
+    return Fans(
+        fan_percent(cooling), fan_percent(aux), fan_percent(chamber), fan_percent(heatbreak)
+    )
+
+
+def build_lights(report: Any) -> Mapping[str, str]:
+    """Map each light node in `lights_report` to its mode."""
+    lights: dict[str, str] = {}
+    for item in list_or_empty(report):
+        if type(item) is dict:
+            node = nonempty_str(item.get("node"))
+            mode = nonempty_str(item.get("mode"))
+            if node is not None and mode is not None:
+                lights[node] = mode
+    return MappingProxyType(lights)
+
+
+def build_chamber_light(lights: Mapping[str, str]) -> bool | None:
+    """Whether the chamber light is on (or flashing); None when the printer has none."""
+    mode = lights.get(CHAMBER_LIGHT_NODE)
+    return None if mode is None else mode != _LIGHT_OFF
+
+
+def build_hms(report: Any) -> tuple[HmsMessage, ...]:
+    """Decode `hms[]` into messages with their wiki code, severity and module."""
+    messages = []
+    for item in list_or_empty(report):
+        if type(item) is not dict:
+            continue
+        attr = int_or_none(item.get("attr"))
+        code = int_or_none(item.get("code"))
+        if attr is None or code is None:
+            continue
+        attr &= 0xFFFFFFFF
+        code &= 0xFFFFFFFF
+        full = f"{attr >> 16:04X}_{attr & 0xFFFF:04X}_{code >> 16:04X}_{code & 0xFFFF:04X}"
+        messages.append(
+            HmsMessage(
+                attr=attr,
+                code=code,
+                full_code=full,
+                severity=HMS_SEVERITIES.get(code >> 16, STAGE_UNKNOWN),
+                module=HMS_MODULES.get(attr >> 24, STAGE_UNKNOWN),
+            )
+        )
+    return tuple(messages)
+
+
+def build_print_error(value: Any) -> PrintError | None:
+    """Decode `print_error`; None when not reported."""
+    code = int_or_none(value)
+    if code is None:
+        return None
+    code &= 0xFFFFFFFF
+    return PrintError(code, f"{code >> 16:04X}_{code & 0xFFFF:04X}")
+
+
+def build_camera(ipcam: Any) -> Camera:
+    """Read `ipcam`: RTSPS is on unless `rtsp_url` is "disable" (or not a string)."""
+    cam = dict_or_none(ipcam) or {}
+    url = cam.get("rtsp_url", _MISSING)
+    enabled: bool | None = None  # the printer has not said
+    if url is not _MISSING:
+        enabled = type(url) is str and url.strip().lower() not in ("", "disable", "disabled")
+    return Camera(
+        rtsp_enabled=enabled,
+        rtsp_url=url if enabled else None,
+        recording=parse_flag(cam.get("ipcam_record")),
+        timelapse=parse_flag(cam.get("timelapse")),
+        resolution=nonempty_str(cam.get("resolution")),
+    )
+
+
+def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any) -> Nozzle:
+    """Read the installed nozzle, and each of `device.nozzle.info[]`."""
+    specs = []
+    if type(nozzle) is dict:
+        for position, item in enumerate(list_or_empty(nozzle.get("info"))):
+            if type(item) is dict:
+                index = int_in_range(item.get("id"), 0, 255)
+                specs.append(
+                    NozzleSpec(
+                        index=position if index is None else index,
+                        diameter=float_or_none(item.get("diameter")),
+                        type=nonempty_str(item.get("type")),
+                    )
+                )
+    return Nozzle(float_or_none(diameter), nonempty_str(nozzle_type), tuple(specs))
+
+
+def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]) -> Firmware:
+    """Compare the `ota` module's version with the one `upgrade_state` offers."""
+    ota = versions.get("ota")
+    version = nonempty_str(ota.get("sw_ver")) if ota is not None else None
+    upgrade = dict_or_none(upgrade_state) or {}
+    new_version = None
+    for item in list_or_empty(upgrade.get("new_ver_list")):
+        if type(item) is dict and item.get("name") == "ota":
+            new_version = nonempty_str(item.get("new_ver"))
+            break
+    if new_version is None:
+        new_version = nonempty_str(upgrade.get("ota_new_version_number"))
+    state = int_or_none(upgrade.get("new_version_state"))
+    available: bool | None
+    if state == 1 or (new_version is not None and version is not None and new_version != version):
+        available = True
+    elif state is None and new_version is None:
+        available = None
+    else:
+        available = False
+    return Firmware(version, available, new_version if available else None)
