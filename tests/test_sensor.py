@@ -1,5 +1,6 @@
 """Sensors with a mocked client: which exist per model, updates, end time, a whole print."""
 
+import copy
 from datetime import timedelta
 from unittest.mock import MagicMock
 
@@ -11,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer.const import DOMAIN
 from custom_components.bambu_printer.printer.state import PrinterState
+from custom_components.bambu_printer.sensor import TraySensor
 from simulator.engine import VirtualPrinter
 
 from .captures import pushall_report
@@ -125,6 +127,37 @@ async def test_state_written_only_on_visible_change(
     )
     unsubscribe()
     assert writes == [sensor_entity_id(entity_registry, "nozzle_temperature")]
+
+
+@pytest.mark.parametrize("capture", ["MOCK-X1CMULTIAMS"])
+@pytest.mark.usefixtures("init_integration")
+async def test_tray_sensors_skip_reports_that_leave_the_ams_alone(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    mock_printer_client: MagicMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tray sensors recompute only when the AMS view or the link changed, and then follow it."""
+    computed: list[str] = []
+    original = TraySensor._shown_values
+
+    def counting(self: TraySensor) -> tuple[object, ...]:
+        computed.append(self.entity_id)
+        return original(self)
+
+    monkeypatch.setattr(TraySensor, "_shown_values", counting)
+    await push_report(
+        hass, mock_printer_client, {"print": {"command": "push_status", "nozzle_temper": 31.0}}
+    )
+    assert computed == []
+
+    ams = copy.deepcopy(pushall_report("MOCK-X1CMULTIAMS")["print"]["ams"])
+    ams["ams"][0]["tray"][0]["remain"] = 17
+    await push_report(hass, mock_printer_client, {"print": {"command": "push_status", "ams": ams}})
+    assert computed  # the AMS changed: every tray sensor looked again
+    remaining = hass.states.get(sensor_entity_id(entity_registry, "ams_0_tray_0_remaining"))
+    assert remaining is not None
+    assert remaining.state == "17"
 
 
 async def test_sensors_follow_a_whole_print(

@@ -38,6 +38,7 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
         self._attr_unique_id = f"{coordinator.serial}_{key}"
         self._attr_device_info = printer_device_info(coordinator)
         self._shown: tuple[Any, ...] | None = None
+        self._last_inputs: tuple[Any, ...] | None = None
 
     @property
     def available(self) -> bool:
@@ -48,9 +49,22 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
         """Return everything this entity shows; subclasses add their values."""
         return (self.available,)
 
+    def _inputs(self) -> tuple[Any, ...] | None:
+        """Return the link state and the views this entity shows, or None when unknown.
+
+        Views are rebuilt only when their part of the report changed, so the same objects
+        mean the same values: the entity can skip computing what it shows.
+        """
+        return None
+
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write state only when something the user sees has changed."""
+        inputs = self._inputs()
+        if inputs is not None:
+            last, self._last_inputs = self._last_inputs, inputs
+            if last is not None and all(a is b for a, b in zip(inputs, last, strict=True)):
+                return
         shown = self._shown_values()
         if shown == self._shown:
             return
@@ -61,6 +75,7 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
         """Remember what was written first, so the next report compares against it."""
         await super().async_added_to_hass()
         self._shown = self._shown_values()
+        self._last_inputs = self._inputs()
 
 
 def ams_label(ams_id: int) -> str:

@@ -439,6 +439,9 @@ class AmsSensor(BambuEntity, SensorEntity):
     def _shown_values(self) -> tuple[Any, ...]:
         return (self.available, self.native_value)
 
+    def _inputs(self) -> tuple[Any, ...]:
+        return (self.coordinator.client.available, self.coordinator.data.ams)
+
 
 class TraySensor(BambuEntity, SensorEntity):
     """A sensor of one filament tray or external spool."""
@@ -499,6 +502,10 @@ class TraySensor(BambuEntity, SensorEntity):
 
     def _shown_values(self) -> tuple[Any, ...]:
         return (self.available, self.native_value, self.extra_state_attributes)
+
+    def _inputs(self) -> tuple[Any, ...]:
+        state = self.coordinator.data
+        return (self.coordinator.client.available, state.ams, state.external_spools)
 
 
 def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFactory]]:
