@@ -43,7 +43,9 @@ type MessageHandler = Callable[[str, bytes], None]
 """Called with (topic, payload) for every message that arrives."""
 
 _CLOSE_TIMEOUT: Final = 2.0
-_MISC_INTERVAL: Final = 1.0
+# paho's keepalive work (pings) and our silence watch need a look a few times per keepalive,
+# not every second: with a farm of printers each look is a wake-up of the event loop.
+_MISC_PER_KEEPALIVE: Final = 4
 # Packets read in one go while OpenSSL holds decrypted data; then other callbacks get a turn.
 _READS_PER_WAKEUP: Final = 64
 _REFUSED: Final = frozenset({"Bad user name or password", "Not authorized"})
@@ -204,7 +206,7 @@ class MqttLink:
 
     @property
     def _misc_interval(self) -> float:
-        return min(_MISC_INTERVAL, max(self._keepalive / 4, 0.05))
+        return max(self._keepalive / _MISC_PER_KEEPALIVE, 0.05)
 
     # ------------------------------------------------------------------------------ state
 
