@@ -127,14 +127,7 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         Reports arrive by push; the answer to this pushall is merged when it comes. The state
         returned is what is known now.
         """
-        try:
-            await self.client.async_publish(self.commands.pushall())
-        except NotConnected as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="not_connected",
-                translation_placeholders={"command": "pushall"},
-            ) from err
+        await self._async_push_all(UpdateFailed)
         return self.client.state
 
     async def async_send(self, command: Command) -> Reply:
@@ -168,10 +161,14 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
 
     async def async_request_full_state(self) -> None:
         """Ask the printer to push its full state (works in read-only mode too)."""
+        await self._async_push_all(HomeAssistantError)
+
+    async def _async_push_all(self, error: type[HomeAssistantError]) -> None:
+        """Send pushall; offline, raise ``error`` saying the printer is not connected."""
         try:
             await self.client.async_publish(self.commands.pushall())
         except NotConnected as err:
-            raise HomeAssistantError(
+            raise error(
                 translation_domain=DOMAIN,
                 translation_key="not_connected",
                 translation_placeholders={"command": "pushall"},
