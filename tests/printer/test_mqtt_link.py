@@ -3,6 +3,7 @@
 import asyncio
 import socket
 import ssl
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,21 @@ async def _open(
     }
     options.update(kwargs)
     return await open_mqtt_link(**options)  # type: ignore[arg-type]
+
+
+async def _open_plain(port: int, **kwargs: Any) -> MqttLink:
+    """Open a plain-TCP link to a loopback broker (the scripted one takes any login)."""
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "client_id": "c",
+        "username": "u",
+        "password": "p",
+        "ssl_context": None,
+        "on_message": lambda _topic, _payload: None,
+    }
+    options.update(kwargs)
+    return await open_mqtt_link(**options)
 
 
 async def test_link_round_trip(sim_printer: SimulatedPrinter) -> None:
@@ -101,16 +117,7 @@ async def test_close_callback_errors_are_logged(
 
 async def test_silence_is_noticed_then_ends_the_link(leak_check: None) -> None:
     async with ScriptedBroker() as broker:
-        link = await open_mqtt_link(
-            host="127.0.0.1",
-            port=broker.port,
-            client_id="c",
-            username="u",
-            password="p",
-            ssl_context=None,
-            keepalive=1,
-            on_message=lambda _topic, _payload: None,
-        )
+        link = await _open_plain(broker.port, keepalive=1)
         quiet: list[bool] = []
         link.watch_silence(0.6, lambda: quiet.append(True))
         reason = await asyncio.wait_for(link.wait_closed(), 5)
@@ -122,15 +129,7 @@ async def test_silence_is_noticed_then_ends_the_link(leak_check: None) -> None:
 
 async def test_missing_puback_times_out(leak_check: None) -> None:
     async with ScriptedBroker() as broker:
-        link = await open_mqtt_link(
-            host="127.0.0.1",
-            port=broker.port,
-            client_id="c",
-            username="u",
-            password="p",
-            ssl_context=None,
-            on_message=lambda _topic, _payload: None,
-        )
+        link = await _open_plain(broker.port)
         with pytest.raises(CommandTimeout, match="acknowledgement"):
             await link.publish("device/S/request", b"{}", qos=1, ack_timeout=0.2)
         await link.close()
@@ -143,16 +142,11 @@ async def test_cancelled_open_leaves_no_socket(leak_check: None) -> None:
     with socket.create_server(("127.0.0.1", 0), backlog=0) as server:
         port = server.getsockname()[1]
         opening = asyncio.ensure_future(
-            open_mqtt_link(
-                host="127.0.0.1",
-                port=port,
-                client_id="c",
-                username="u",
-                password="p",
+            _open_plain(
+                port,
                 ssl_context=ssl.create_default_context(),
                 server_hostname="S",
                 keepalive=1,  # bounds the handshake the executor thread is stuck in
-                on_message=lambda _topic, _payload: None,
             )
         )
         await asyncio.sleep(0.2)
@@ -166,12 +160,4 @@ async def test_refused_connection_is_a_connect_error(leak_check: None) -> None:
         placeholder.bind(("127.0.0.1", 0))
         port = placeholder.getsockname()[1]
     with pytest.raises(ConnectError, match="cannot connect"):
-        await open_mqtt_link(
-            host="127.0.0.1",
-            port=port,
-            client_id="c",
-            username=None,
-            password=None,
-            ssl_context=None,
-            on_message=lambda _topic, _payload: None,
-        )
+        await _open_plain(port, username=None, password=None)

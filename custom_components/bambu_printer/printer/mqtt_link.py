@@ -236,10 +236,13 @@ class MqttLink:
 
     # ------------------------------------------------------------------------------ sending
 
-    def publish_nowait(self, topic: str, payload: bytes, qos: int = 0) -> int:
-        """Queue a message (it leaves as soon as the socket takes it); return its message id."""
+    def _check_open(self) -> None:
         if self.closed or self._closing:
             raise NotConnected("the MQTT connection is closed")
+
+    def publish_nowait(self, topic: str, payload: bytes, qos: int = 0) -> int:
+        """Queue a message (it leaves as soon as the socket takes it); return its message id."""
+        self._check_open()
         info = self.client.publish(topic, payload, qos=qos)
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise NotConnected(f"the MQTT client refused the message ({info.rc.name})")
@@ -257,8 +260,7 @@ class MqttLink:
         self, topics: Iterable[tuple[str, int]], *, ack_timeout: float | None = 10.0
     ) -> tuple[int, ...]:
         """Subscribe and return the granted QoS per filter (0x80 = refused)."""
-        if self.closed or self._closing:
-            raise NotConnected("the MQTT connection is closed")
+        self._check_open()
         result, mid = self.client.subscribe(list(topics))
         if result != MQTTErrorCode.MQTT_ERR_SUCCESS or mid is None:
             raise NotConnected(f"the MQTT client refused the subscription ({result.name})")
@@ -297,16 +299,19 @@ class MqttLink:
         if cancelled:
             raise asyncio.CancelledError
 
-    def abort(self) -> None:
+    def abort(self, reason: BaseException | None = None) -> None:
         """End the session at once: no DISCONNECT, the socket closed, every waiter failed."""
-        self._finish(None)
+        self._finish(reason)
         self._release()
 
-    def _release(self) -> None:
-        """Stop serving the socket and close it; paho calls nothing of ours afterwards."""
+    def _cancel_misc(self) -> None:
         if self._misc is not None:
             self._misc.cancel()
             self._misc = None
+
+    def _release(self) -> None:
+        """Stop serving the socket and close it; paho calls nothing of ours afterwards."""
+        self._cancel_misc()
         client = self.client
         for name in _CALLBACKS:
             setattr(client, name, None)
@@ -365,8 +370,7 @@ class MqttLink:
         try:
             return step() != MQTTErrorCode.MQTT_ERR_SUCCESS
         except Exception as err:  # noqa: BLE001  (whatever paho raised, the link is unusable)
-            self._finish(ProtocolError(f"{self._name}: unreadable MQTT data ({err!r})"))
-            self._release()
+            self.abort(ProtocolError(f"{self._name}: unreadable MQTT data ({err!r})"))
             return True
 
     def _on_misc(self) -> None:
@@ -378,8 +382,7 @@ class MqttLink:
         if timeout is not None:
             quiet = self._loop.time() - self.last_message_at
             if quiet >= timeout:
-                self._finish(ConnectTimeout(f"no message for {timeout:g} s; link stale"))
-                self._release()
+                self.abort(ConnectTimeout(f"no message for {timeout:g} s; link stale"))
                 return
             if quiet >= timeout * 2 / 3 and not self._quiet_told and self._on_quiet is not None:
                 self._quiet_told = True
@@ -398,9 +401,7 @@ class MqttLink:
             self._unwatch(sock)
         if sock is self._sock:
             self._sock = None
-            if self._misc is not None:
-                self._misc.cancel()
-                self._misc = None
+            self._cancel_misc()
 
     def _on_connect(
         self,
