@@ -10,6 +10,13 @@ from typing import Any, cast
 import pytest
 
 from custom_components.bambu_printer.printer import tls
+from custom_components.bambu_printer.printer.errors import (
+    TlsError,
+    TlsHandshakeFailed,
+    TlsNameMismatch,
+    TlsUntrusted,
+)
+from custom_components.bambu_printer.printer.mqtt_link import open_mqtt_link
 from custom_components.bambu_printer.printer.tls import (
     async_get_public_ssl_context,
     async_get_ssl_context,
@@ -158,3 +165,77 @@ async def test_subject_alt_name_wins_over_common_name(ca: TestCA) -> None:
         await _handshake(port, context, "broker.example")
         with pytest.raises(ssl.SSLCertVerificationError):
             await _handshake(port, context, SERIAL)
+
+
+# --- why a printer connection's TLS failed, as the connect path reports it ---------------------
+
+
+async def _open(port: int, context: ssl.SSLContext, name: str = SERIAL) -> None:
+    """Open an MQTT link the way the client does; the TLS step is what these tests watch."""
+    link = await open_mqtt_link(
+        host="127.0.0.1",
+        port=port,
+        client_id="tls-test",
+        username="bblp",
+        password="12345678",
+        ssl_context=context,
+        on_message=lambda _topic, _payload: None,
+        server_hostname=name,
+    )
+    link.abort()  # pragma: no cover  (every server here fails the handshake)
+
+
+async def test_name_mismatch_names_the_certificate(ca: TestCA, printer_port: int) -> None:
+    """A certificate of another printer says which serial it carries."""
+    with pytest.raises(TlsNameMismatch) as caught:
+        await _open(printer_port, create_ssl_context(ca.cert_path), "01P00A999999999")
+    assert caught.value.expected == "01P00A999999999"
+    assert caught.value.presented == SERIAL
+    assert SERIAL in str(caught.value)
+
+
+async def test_name_mismatch_prefers_subject_alt_names(ca: TestCA) -> None:
+    """A certificate with DNS names reports those (what the name check used)."""
+    async for port in _server(ca.issue(SERIAL, dns_names=("broker.example",))):
+        with pytest.raises(TlsNameMismatch) as caught:
+            await _open(port, create_ssl_context(ca.cert_path), "01P00A999999999")
+        assert caught.value.presented == "broker.example"
+
+
+async def test_untrusted_certificate(other_ca: TestCA, printer_port: int) -> None:
+    """A certificate from a CA we do not trust (or a TLS-intercepting device) is untrusted."""
+    with pytest.raises(TlsUntrusted) as caught:
+        await _open(printer_port, create_ssl_context(other_ca.cert_path))
+    assert not isinstance(caught.value, TlsNameMismatch)
+    with pytest.raises(TlsUntrusted):
+        await _open(printer_port, create_ssl_context())
+
+
+async def test_not_tls_at_all_is_a_handshake_failure() -> None:
+    """Something that does not speak TLS (or refuses our versions) fails the handshake."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+        with contextlib.suppress(OSError):
+            await writer.drain()
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(TlsHandshakeFailed) as caught:
+            await _open(port, create_ssl_context())
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert isinstance(caught.value, TlsError)
+
+
+async def test_presented_name_is_none_when_the_probe_fails(ca: TestCA) -> None:
+    """The probe that reads the certificate's name gives up quietly (nothing listening)."""
+    async for served in _server(ca.issue(SERIAL)):
+        port = served
+    context = create_ssl_context(ca.cert_path)
+    assert tls.presented_certificate_name(context, "127.0.0.1", port, timeout=1.0) is None

@@ -24,6 +24,23 @@ class TlsError(BambuError):
     """The TLS handshake failed: untrusted certificate, wrong name, or protocol error."""
 
 
+class TlsUntrusted(TlsError):
+    """The certificate is not from a trusted CA (another device, or one intercepting TLS)."""
+
+
+class TlsNameMismatch(TlsError):
+    """The certificate is trusted but names someone else (another printer's serial)."""
+
+    def __init__(self, message: str, *, expected: str, presented: str | None) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.presented = presented  # the certificate's name; None when it could not be read
+
+
+class TlsHandshakeFailed(TlsError):
+    """No TLS session could be agreed (not TLS, no common version or cipher, cut off)."""
+
+
 class ProtocolError(ConnectError):
     """The peer broke the MQTT protocol (malformed or oversized packet); the link is dropped."""
 

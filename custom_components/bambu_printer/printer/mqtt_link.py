@@ -18,6 +18,7 @@ import logging
 import socket
 import ssl
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Final, cast
 
 import paho.mqtt.client as paho
@@ -32,8 +33,9 @@ from .errors import (
     ConnectTimeout,
     NotConnected,
     ProtocolError,
-    TlsError,
+    TlsNameMismatch,
 )
+from .tls import presented_certificate_name, tls_error
 
 __all__ = ["MessageHandler", "MqttLink", "open_mqtt_link"]
 
@@ -84,12 +86,12 @@ class _VerifiedAs:
         return self._context.wrap_socket(sock, **kwargs)
 
 
-def _classify_connect_error(err: BaseException, host: str, port: int) -> BambuError:
+def _classify_connect_error(
+    err: BaseException, host: str, port: int, server_name: str
+) -> BambuError:
     """Turn what the socket connect or TLS handshake raised into the library's errors."""
-    if isinstance(err, ssl.SSLCertVerificationError):
-        return TlsError(f"the certificate of {host}:{port} was not accepted: {err.verify_message}")
     if isinstance(err, ssl.SSLError):
-        return TlsError(f"TLS handshake with {host}:{port} failed: {err.reason or err}")
+        return tls_error(err, f"{host}:{port}", server_name)
     if isinstance(err, TimeoutError):
         return ConnectTimeout(f"{host}:{port} did not answer in time")
     if isinstance(err, socket.gaierror):
@@ -121,11 +123,29 @@ async def open_mqtt_link(
     link = MqttLink(client_id=client_id, keepalive=keepalive, on_message=on_message, name=name)
     if username is not None:
         link.client.username_pw_set(username, password)
+    server_name = server_hostname or host
     if ssl_context is not None:
-        verified = _VerifiedAs(ssl_context, server_hostname or host)
+        verified = _VerifiedAs(ssl_context, server_name)
         link.client.tls_set_context(cast(ssl.SSLContext, verified))
     try:
-        await link.connect(host, port)
+        await link.connect(host, port, server_name)
+    except TlsNameMismatch as err:
+        link.abort()
+        if ssl_context is None:  # pragma: no cover  (a name check needs TLS)
+            raise
+        # Say whose certificate it is: usually another printer's serial (a moved IP address).
+        presented = await asyncio.get_running_loop().run_in_executor(
+            None,
+            partial(presented_certificate_name, ssl_context, host, port, server_name=server_name),
+        )
+        if presented is None:
+            raise
+        raise TlsNameMismatch(
+            f"the certificate of {host}:{port} was not accepted: name mismatch "
+            f"(it is for {presented}, not {server_name})",
+            expected=server_name,
+            presented=presented,
+        ) from err
     except BaseException:
         link.abort()
         raise
@@ -167,7 +187,7 @@ class MqttLink:
 
     # ------------------------------------------------------------------------------ connect
 
-    async def connect(self, host: str, port: int) -> None:
+    async def connect(self, host: str, port: int, server_name: str | None = None) -> None:
         """Connect off the loop, then serve the socket here and wait for the CONNACK."""
         client = self.client
         client.connect_timeout = 10.0
@@ -179,7 +199,7 @@ class MqttLink:
             connecting.add_done_callback(self._abandoned)
             raise
         except (OSError, ValueError) as err:  # ssl.SSLError is an OSError, ssl names ValueError
-            raise _classify_connect_error(err, host, port) from err
+            raise _classify_connect_error(err, host, port, server_name or host) from err
         self._serve(client)
         await self._connack
 

@@ -12,8 +12,12 @@ Building an :class:`ssl.SSLContext` and loading certificates is blocking file I/
 """
 
 import asyncio
+import socket
 import ssl
 from pathlib import Path
+from typing import Any, Final
+
+from .errors import TlsError, TlsHandshakeFailed, TlsNameMismatch, TlsUntrusted
 
 __all__ = [
     "async_get_public_ssl_context",
@@ -23,6 +27,8 @@ __all__ = [
     "clear_ssl_context_cache",
     "create_public_ssl_context",
     "create_ssl_context",
+    "presented_certificate_name",
+    "tls_error",
 ]
 
 _CERTS_DIR = Path(__file__).resolve().parent / "certs"
@@ -109,3 +115,73 @@ def clear_ssl_context_cache() -> None:
     """Forget cached contexts (after the CA files changed, and between tests)."""
     _cache.clear()
     _public_cache.clear()
+
+
+# -- why a handshake failed ------------------------------------------------------------------
+
+# OpenSSL's verify codes for "trusted, but issued to another name" (host name, IP address).
+_NAME_MISMATCH: Final = frozenset({62, 64})
+
+
+def tls_error(err: ssl.SSLError, where: str, expected_name: str) -> TlsError:
+    """Tell an untrusted certificate, another name, and a failed handshake apart.
+
+    A name mismatch is only reported after the chain verified, so the certificate came from a
+    trusted CA; its name is unknown here (see :func:`presented_certificate_name`).
+    """
+    if isinstance(err, ssl.SSLCertVerificationError):
+        if err.verify_code in _NAME_MISMATCH:
+            return TlsNameMismatch(
+                f"the certificate of {where} was not accepted: {err.verify_message}",
+                expected=expected_name,
+                presented=None,
+            )
+        return TlsUntrusted(f"the certificate of {where} was not accepted: {err.verify_message}")
+    return TlsHandshakeFailed(f"TLS handshake with {where} failed: {err.reason or err}")
+
+
+def _certificate_name(cert: dict[str, Any]) -> str | None:
+    """Return the names a certificate is for: its DNS names, else its Common Name."""
+    dns = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
+    if dns:
+        return ", ".join(dns)
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
+def presented_certificate_name(
+    context: ssl.SSLContext,
+    host: str,
+    port: int,
+    *,
+    server_name: str | None = None,
+    timeout: float = 5.0,
+) -> str | None:
+    """Connect once more to read the name of a certificate that failed the name check.
+
+    Blocking. The chain is still verified against the CAs ``context`` trusts; only the name
+    check is off, and nothing is sent. None when the probe fails or the CAs cannot be listed.
+    """
+    authorities = context.get_ca_certs(binary_form=True)
+    if not authorities:
+        return None
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_REQUIRED
+    probe.verify_flags = context.verify_flags
+    probe.minimum_version = context.minimum_version
+    probe.maximum_version = context.maximum_version
+    for der in authorities:
+        probe.load_verify_locations(cadata=der)
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as sock,
+            probe.wrap_socket(sock, server_hostname=server_name) as tls_sock,
+        ):
+            cert = tls_sock.getpeercert()
+    except (OSError, ValueError):
+        return None
+    return _certificate_name(cert) if cert else None
