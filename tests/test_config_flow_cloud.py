@@ -28,7 +28,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bambu_printer import account, config_flow
+from custom_components.bambu_printer import account, config_flow, flow_input
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CONNECTION,
@@ -230,11 +230,11 @@ async def test_two_factor_login_wrong_then_right(
 
 
 SIGN_IN_FAULTS = {
-    "bad_password": "invalid_auth",
+    "bad_password": "cloud_invalid_auth",
     "rate_limit": "rate_limited",
     "html": "cloud_blocked",
-    "timeout": "timeout",
-    "server_error": "cannot_connect",
+    "timeout": "cloud_timeout",
+    "server_error": "cloud_cannot_connect",
 }
 
 
@@ -331,6 +331,13 @@ async def test_two_printers_one_through_the_cloud_one_on_the_lan(
             hass, flow_id, {"printers": [lan_printer.serial, cloud_printer.serial]}
         )
         assert result["description_placeholders"]["name"] == "Workshop X1C"
+        result = await configure(hass, flow_id, {CONF_HOST: "the printer", **CLOUD_BROKER})
+        assert result["errors"] == {CONF_HOST: "invalid_host"}
+        # The other printer's address: its certificate names the other serial.
+        result = await configure(hass, flow_id, lan(cloud_printer))
+        assert result["errors"] == {CONF_HOST: "tls_other_printer"}
+        assert result["description_placeholders"]["cert_name"] == cloud_printer.serial
+        assert result["description_placeholders"]["serial"] == lan_printer.serial
         result = await configure(
             hass, flow_id, {CONF_HOST: " 127.0.0.1 ", SECTION_ADVANCED: {CONF_PORT: 1}}
         )
@@ -424,7 +431,7 @@ async def test_reauth_signs_in_again_and_updates_every_entry_of_the_account(
         flow_id = result["flow_id"]
 
         result = await configure(hass, flow_id, {CONF_EMAIL: CLOUD_EMAIL, CONF_PASSWORD: "nope"})
-        assert result["errors"] == {"base": "invalid_auth"}
+        assert result["errors"] == {"base": "cloud_invalid_auth"}
         result = await configure(
             hass, flow_id, {CONF_EMAIL: CLOUD_EMAIL, CONF_PASSWORD: CLOUD_PASSWORD}
         )
@@ -477,6 +484,8 @@ async def test_reconfigure_moves_between_cloud_and_lan(
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure_account"
     assert result["description_placeholders"] == {"name": "Workshop P1S"}
+    result = await configure(hass, result["flow_id"], {CONF_HOST: "-x-", **CLOUD_BROKER})
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
     result = await configure(
         hass, result["flow_id"], {CONF_HOST: "127.0.0.1", SECTION_ADVANCED: {CONF_PORT: 1}}
     )
@@ -618,4 +627,9 @@ def test_every_step_error_and_abort_has_a_translation() -> None:
     assert set(config["step"]["user"]["menu_options"]) == {"local", "cloud"}
 
 
-_CLOUD_ERRORS_USED = set(config_flow._CLOUD_ERRORS.values()) | {"unknown"}
+_CLOUD_ERRORS_USED = (
+    set(config_flow._CLOUD_ERRORS.values())
+    | {"unknown", "tls_wrong_serial", "tls_other_printer"}
+    | {key for _kind, *keys in flow_input.CONNECT_ERRORS for key in keys}
+    | {flow_input.ERROR_HOST, flow_input.ERROR_SERIAL, flow_input.ERROR_ACCESS_CODE}
+)

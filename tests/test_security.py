@@ -64,7 +64,7 @@ async def printer(
 async def test_config_flow_refuses_a_man_in_the_middle(
     hass: HomeAssistant, printer: SimulatedPrinter, tmp_path: Path
 ) -> None:
-    """A forged certificate for the right serial shows tls_failed; no credential leaves."""
+    """A forged certificate for the right serial shows tls_untrusted; no credential leaves."""
     async with MitmProxy(
         tmp_path, printer.serial, printer.host, printer.port, printer.ca_path
     ) as mitm:
@@ -73,7 +73,7 @@ async def test_config_flow_refuses_a_man_in_the_middle(
             flow_id, local_input(printer, **{CONF_HOST: mitm.host, CONF_PORT: mitm.port})
         )
         assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == {"base": "tls_failed"}
+        assert result["errors"] == {"base": "tls_untrusted"}
 
         # An entry lured there (say, after a DHCP spoof) retries instead of connecting.
         entry = MockConfigEntry(

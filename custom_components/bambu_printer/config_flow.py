@@ -43,7 +43,6 @@ from .const import (
     CONF_REGION,
     CONF_SERIAL,
     CONF_UID,
-    CONNECTION_CLOUD,
     CONNECTION_LOCAL,
     DEFAULT_CAMERA,
     DEFAULT_READ_ONLY,
@@ -55,6 +54,13 @@ from .const import (
     VALIDATE_TIMEOUT,
 )
 from .data import BambuConfigEntry
+from .flow_input import (
+    ERROR_ACCESS_CODE,
+    account_connection,
+    check_access_code,
+    connect_problem,
+    local_input,
+)
 from .printer.cloud import (
     CloudAuthError,
     CloudClient,
@@ -73,7 +79,7 @@ from .printer.cloud import (
     NeedsVerifyCode,
     Region,
 )
-from .printer.errors import AuthError, CommandError, ConnectError, ConnectTimeout, TlsError
+from .printer.errors import AuthError, CommandError, ConnectError, TlsError
 from .printer.models import PrinterModel, identify_from_product_name
 from .printer.mqtt import PrinterClient
 
@@ -125,71 +131,41 @@ _ACCOUNT_PRINTER_SCHEMA: Final = vol.Schema(
 
 # Form error for each cloud failure, by exact type (all of cloud.py's concrete errors).
 _CLOUD_ERRORS: Final[Mapping[type[CloudError], str]] = {
-    CloudAuthError: "invalid_auth",
-    CloudTokenExpired: "invalid_auth",
+    CloudAuthError: "cloud_invalid_auth",
+    CloudTokenExpired: "cloud_invalid_auth",
     CloudCodeExpired: "code_expired",
     CloudCodeWrong: "code_invalid",
     CloudTfaWrong: "tfa_invalid",
     CloudRateLimited: "rate_limited",
     CloudUnexpectedResponse: "cloud_blocked",
-    CloudConnectError: "cannot_connect",
-    CloudTimeout: "timeout",
+    CloudConnectError: "cloud_cannot_connect",
+    CloudTimeout: "cloud_timeout",
 }
 
 
-def _local_schema(defaults: Mapping[str, Any], *, with_serial: bool = True) -> vol.Schema:
-    """Return the LAN form; the access code is never pre-filled."""
-    fields: dict[vol.Marker, Any] = {
-        vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
-    }
+def _local_schema(*, with_serial: bool = True, code_required: bool = True) -> vol.Schema:
+    """Return the LAN form; values come back as suggestions, never the access code."""
+    fields: dict[vol.Marker, Any] = {vol.Required(CONF_HOST): str}
     if with_serial:
-        fields[vol.Required(CONF_SERIAL, default=defaults.get(CONF_SERIAL, vol.UNDEFINED))] = str
-    return vol.Schema(
-        {
-            **fields,
-            vol.Required(CONF_ACCESS_CODE): _PASSWORD,
-            vol.Required(SECTION_ADVANCED): section(
-                vol.Schema(
-                    {
-                        vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, MQTT_PORT)): _PORT,
-                        # No default: the camera platform picks the model's port (6000 or 322).
-                        vol.Optional(
-                            CONF_CAMERA_PORT,
-                            description={"suggested_value": defaults.get(CONF_CAMERA_PORT)},
-                        ): _PORT,
-                    }
-                ),
-                {"collapsed": True},
-            ),
-        }
-    )
+        fields[vol.Required(CONF_SERIAL)] = str
+    code = vol.Required(CONF_ACCESS_CODE) if code_required else vol.Optional(CONF_ACCESS_CODE)
+    fields[code] = _PASSWORD
+    # No camera port default: the camera platform picks the model's port (6000 or 322).
+    advanced = {
+        vol.Required(CONF_PORT, default=MQTT_PORT): _PORT,
+        vol.Optional(CONF_CAMERA_PORT): _PORT,
+    }
+    fields[vol.Required(SECTION_ADVANCED)] = section(vol.Schema(advanced), {"collapsed": True})
+    return vol.Schema(fields)
 
 
-def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Lift the advanced section's fields to the top level and normalise them."""
-    data = {key: value for key, value in user_input.items() if key != SECTION_ADVANCED}
-    data.update(user_input.get(SECTION_ADVANCED, {}))
-    data[CONF_HOST] = str(data[CONF_HOST]).strip()
-    data[CONF_PORT] = int(data.get(CONF_PORT, MQTT_PORT))
-    if data.get(CONF_CAMERA_PORT) is not None:
-        data[CONF_CAMERA_PORT] = int(data[CONF_CAMERA_PORT])
-    else:
-        data.pop(CONF_CAMERA_PORT, None)
-    data[CONF_SERIAL] = str(data[CONF_SERIAL]).strip().upper()
-    data[CONF_ACCESS_CODE] = str(data[CONF_ACCESS_CODE]).strip()
-    return data
+_LOCAL_SCHEMA: Final = _local_schema()
+_RECONFIGURE_SCHEMA: Final = _local_schema(with_serial=False, code_required=False)
 
 
-def _account_connection(data: Mapping[str, Any], user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Return an account printer's data reaching it over the LAN (IP given) or the cloud."""
-    new_data = {key: value for key, value in data.items() if key not in (CONF_HOST, CONF_PORT)}
-    host = str(user_input.get(CONF_HOST) or "").strip()
-    if host:
-        port = user_input.get(SECTION_ADVANCED, {}).get(CONF_PORT, MQTT_PORT)
-        new_data.update({CONF_CONNECTION: CONNECTION_LOCAL, CONF_HOST: host, CONF_PORT: int(port)})
-    else:
-        new_data[CONF_CONNECTION] = CONNECTION_CLOUD
-    return new_data
+def _typed(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what the user typed, to show it again, without the access code."""
+    return {key: value for key, value in user_input.items() if key != CONF_ACCESS_CODE}
 
 
 async def _async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> PrinterModel:
@@ -210,23 +186,20 @@ async def _async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Print
 
 
 async def _async_try(
-    hass: HomeAssistant, data: Mapping[str, Any]
-) -> tuple[str | None, PrinterModel]:
-    """Validate and return (error key or None, model)."""
+    hass: HomeAssistant, data: Mapping[str, Any], name_field: str = "base"
+) -> tuple[dict[str, str], dict[str, str], PrinterModel]:
+    """Validate and return (errors by field, message placeholders, model)."""
     try:
         model = await _async_validate(hass, data)
-    except AuthError:
-        return "invalid_auth", PrinterModel.UNKNOWN
-    except TlsError:
-        return "tls_failed", PrinterModel.UNKNOWN
-    except ConnectTimeout:
-        return "timeout", PrinterModel.UNKNOWN
-    except ConnectError:
-        return "cannot_connect", PrinterModel.UNKNOWN
+    except (TlsError, AuthError, ConnectError) as err:  # their messages carry no secrets
+        level = logging.WARNING if isinstance(err, TlsError) else logging.DEBUG
+        _LOGGER.log(level, "Checking the connection to %s failed: %s", data[CONF_SERIAL], err)
+        field, key, placeholders = connect_problem(err, data, name_field)
+        return {field: key}, placeholders, PrinterModel.UNKNOWN
     except Exception:
         _LOGGER.exception("Unexpected error while connecting to the printer")
-        return "unknown", PrinterModel.UNKNOWN
-    return None, model
+        return {"base": "unknown"}, {}, PrinterModel.UNKNOWN
+    return {}, {}, model
 
 
 class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -253,24 +226,26 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_local(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the printer's address, serial number and LAN access code."""
         errors: dict[str, str] = {}
-        defaults: Mapping[str, Any] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
-            data = _flatten(user_input)
-            defaults = data
-            await self.async_set_unique_id(data[CONF_SERIAL])
-            self._abort_if_unique_id_configured()
-            error, model = await _async_try(self.hass, data)
-            if error is None:
+            data, errors = local_input(user_input)
+            if not errors:
+                await self.async_set_unique_id(data[CONF_SERIAL])
+                self._abort_if_unique_id_configured()
+                errors, placeholders, model = await _async_try(self.hass, data, CONF_SERIAL)
+            if not errors:
                 data[CONF_CONNECTION] = CONNECTION_LOCAL
                 data[CONF_MODEL] = model.key
                 return self.async_create_entry(
                     title=f"{model.product_name} {data[CONF_SERIAL]}", data=data
                 )
-            errors["base"] = error
         return self.async_show_form(
             step_id="local",
-            data_schema=_local_schema(defaults),
+            data_schema=self.add_suggested_values_to_schema(
+                _LOCAL_SCHEMA, _typed(user_input or {})
+            ),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -285,47 +260,62 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask only for the printer's new access code."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
+        placeholders = {"name": entry.title}
         if user_input is not None:
-            data = {**entry.data, CONF_ACCESS_CODE: str(user_input[CONF_ACCESS_CODE]).strip()}
-            error, _model = await _async_try(self.hass, data)
-            if error is None:
+            code = check_access_code(user_input[CONF_ACCESS_CODE])
+            if code is None:
+                errors[CONF_ACCESS_CODE] = ERROR_ACCESS_CODE
+            else:
+                data = {**entry.data, CONF_ACCESS_CODE: code}
+                errors, found, _model = await _async_try(self.hass, data)
+                placeholders.update(found)
+            if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_ACCESS_CODE: data[CONF_ACCESS_CODE]}
+                    entry, data_updates={CONF_ACCESS_CODE: code}
                 )
-            errors["base"] = error
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_ACCESS_CODE): _PASSWORD}),
             errors=errors,
-            description_placeholders={"name": entry.title},
+            description_placeholders=placeholders,
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the printer's address or access code (the serial stays)."""
+        """Change the printer's address or access code (the serial stays; an empty code too)."""
         entry = self._get_reconfigure_entry()
         if account.is_account_entry(entry.data):
             return await self.async_step_reconfigure_account()
         errors: dict[str, str] = {}
-        defaults: Mapping[str, Any] = entry.data
+        placeholders = {"name": entry.title}
+        suggested: dict[str, Any] = {
+            CONF_HOST: entry.data[CONF_HOST],
+            SECTION_ADVANCED: {
+                CONF_PORT: entry.data.get(CONF_PORT, MQTT_PORT),
+                CONF_CAMERA_PORT: entry.data.get(CONF_CAMERA_PORT),
+            },
+        }
         if user_input is not None:
-            data = _flatten({**user_input, CONF_SERIAL: entry.data[CONF_SERIAL]})
-            defaults = data
-            error, _model = await _async_try(self.hass, data)
-            if error is None:
+            data, errors = local_input(user_input, code_optional=True)
+            data[CONF_SERIAL] = entry.data[CONF_SERIAL]
+            data.setdefault(CONF_ACCESS_CODE, entry.data[CONF_ACCESS_CODE])
+            if not errors:
+                errors, found, _model = await _async_try(self.hass, data, CONF_HOST)
+                placeholders.update(found)
+            if not errors:
                 # A cleared camera port goes back to the model's default.
                 new_data = {k: v for k, v in entry.data.items() if k != CONF_CAMERA_PORT}
                 for key in (CONF_HOST, CONF_PORT, CONF_ACCESS_CODE, CONF_CAMERA_PORT):
                     if key in data:
                         new_data[key] = data[key]
                 return self.async_update_reload_and_abort(entry, data=new_data)
-            errors["base"] = error
+            suggested = _typed(user_input)
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_local_schema(defaults, with_serial=False),
+            data_schema=self.add_suggested_values_to_schema(_RECONFIGURE_SCHEMA, suggested),
             errors=errors,
-            description_placeholders={"name": entry.title},
+            description_placeholders=placeholders,
         )
 
     async def async_step_reconfigure_account(
@@ -334,12 +324,14 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
         """Move a printer added through the account between the cloud broker and the LAN."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
+        placeholders = {"name": entry.title}
         if user_input is not None:
-            data = _account_connection(entry.data, user_input)
-            error, _model = await _async_try(self.hass, data)
-            if error is None:
+            data, errors = account_connection(entry.data, user_input)
+            if not errors:
+                errors, found, _model = await _async_try(self.hass, data, CONF_HOST)
+                placeholders.update(found)
+            if not errors:
                 return self.async_update_reload_and_abort(entry, data=data)
-            errors["base"] = error
         suggested = user_input or {
             CONF_HOST: entry.data.get(CONF_HOST),
             SECTION_ADVANCED: {CONF_PORT: entry.data.get(CONF_PORT, MQTT_PORT)},
@@ -348,7 +340,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure_account",
             data_schema=self.add_suggested_values_to_schema(_ACCOUNT_PRINTER_SCHEMA, suggested),
             errors=errors,
-            description_placeholders={"name": entry.title},
+            description_placeholders=placeholders,
         )
 
     # -- Bambu account -------------------------------------------------------------------------
@@ -538,6 +530,11 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask how to reach one chosen printer: its IP for the LAN, nothing for the cloud."""
         printer = self._printers[self._queue[len(self._ready)]]
         errors: dict[str, str] = {}
+        placeholders = {
+            "name": printer.name,
+            "model": printer.product_name or "?",
+            "serial": printer.serial,
+        }
         if user_input is not None:
             if self._account_entry_id is not None:
                 # A discovered printer: use the current sign-in of the entry that found it.
@@ -545,7 +542,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
                 if source is None:
                     return self.async_abort(reason="account_missing")
                 self._account = {key: source.data.get(key) for key in account.ACCOUNT_KEYS}
-            data = _account_connection(
+            data, errors = account_connection(
                 {
                     CONF_SERIAL: printer.serial,
                     CONF_ACCESS_CODE: printer.access_code,
@@ -553,8 +550,10 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
                 },
                 user_input,
             )
-            error, model = await _async_try(self.hass, data)
-            if error is None:
+            if not errors:
+                errors, found, model = await _async_try(self.hass, data, CONF_HOST)
+                placeholders.update(found)
+            if not errors:
                 # Old firmware may not name the model; the account's product name does.
                 known = model if model is not PrinterModel.UNKNOWN else None
                 data[CONF_MODEL] = (known or identify_from_product_name(printer.product_name)).key
@@ -562,16 +561,11 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
                 if len(self._ready) < len(self._queue):
                     return await self.async_step_cloud_printer()
                 return await self._async_create_account_entries()
-            errors["base"] = error
         return self.async_show_form(
             step_id="cloud_printer",
             data_schema=self.add_suggested_values_to_schema(_ACCOUNT_PRINTER_SCHEMA, user_input),
             errors=errors,
-            description_placeholders={
-                "name": printer.name,
-                "model": printer.product_name or "?",
-                "serial": printer.serial,
-            },
+            description_placeholders=placeholders,
         )
 
     async def _async_create_account_entries(self) -> ConfigFlowResult:

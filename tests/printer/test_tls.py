@@ -233,9 +233,23 @@ async def test_not_tls_at_all_is_a_handshake_failure() -> None:
     assert isinstance(caught.value, TlsError)
 
 
-async def test_presented_name_is_none_when_the_probe_fails(ca: TestCA) -> None:
-    """The probe that reads the certificate's name gives up quietly (nothing listening)."""
+async def test_look_alike_ca_is_untrusted_not_another_name(tmp_path: Path, ca: TestCA) -> None:
+    """A CA with the trusted one's name but another key fails the signatures, not the name.
+
+    OpenSSL reports the name check before the signatures; the probe sets that straight.
+    """
+    look_alike = TestCA(tmp_path / "look-alike", name=ca.name)
+    async for port in _server(look_alike.issue(SERIAL)):
+        with pytest.raises(TlsUntrusted, match="signature"):
+            await _open(port, create_ssl_context(ca.cert_path), "01P00A999999999")
+
+
+async def test_name_mismatch_stays_when_the_probe_cannot_tell(ca: TestCA) -> None:
+    """Without a second look (nothing listening, no CA list) the error is kept as it was."""
     async for served in _server(ca.issue(SERIAL)):
         port = served
+    err = TlsNameMismatch("mismatch", expected=SERIAL, presented=None)
     context = create_ssl_context(ca.cert_path)
-    assert tls.presented_certificate_name(context, "127.0.0.1", port, timeout=1.0) is None
+    assert tls.explain_name_mismatch(err, context, "127.0.0.1", port, timeout=1.0) is err
+    bare = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    assert tls.explain_name_mismatch(err, bare, "127.0.0.1", port, timeout=1.0) is err

@@ -35,7 +35,7 @@ from .errors import (
     ProtocolError,
     TlsNameMismatch,
 )
-from .tls import presented_certificate_name, tls_error
+from .tls import explain_name_mismatch, tls_error
 
 __all__ = ["MessageHandler", "MqttLink", "open_mqtt_link"]
 
@@ -133,19 +133,14 @@ async def open_mqtt_link(
         link.abort()
         if ssl_context is None:  # pragma: no cover  (a name check needs TLS)
             raise
-        # Say whose certificate it is: usually another printer's serial (a moved IP address).
-        presented = await asyncio.get_running_loop().run_in_executor(
-            None,
-            partial(presented_certificate_name, ssl_context, host, port, server_name=server_name),
+        # Whose certificate is it? Usually another printer's (the IP address moved on).
+        loop = asyncio.get_running_loop()
+        explained = await loop.run_in_executor(
+            None, partial(explain_name_mismatch, err, ssl_context, host, port)
         )
-        if presented is None:
+        if explained is err:
             raise
-        raise TlsNameMismatch(
-            f"the certificate of {host}:{port} was not accepted: name mismatch "
-            f"(it is for {presented}, not {server_name})",
-            expected=server_name,
-            presented=presented,
-        ) from err
+        raise explained from err
     except BaseException:
         link.abort()
         raise

@@ -27,7 +27,7 @@ __all__ = [
     "clear_ssl_context_cache",
     "create_public_ssl_context",
     "create_ssl_context",
-    "presented_certificate_name",
+    "explain_name_mismatch",
     "tls_error",
 ]
 
@@ -126,8 +126,8 @@ _NAME_MISMATCH: Final = frozenset({62, 64})
 def tls_error(err: ssl.SSLError, where: str, expected_name: str) -> TlsError:
     """Tell an untrusted certificate, another name, and a failed handshake apart.
 
-    A name mismatch is only reported after the chain verified, so the certificate came from a
-    trusted CA; its name is unknown here (see :func:`presented_certificate_name`).
+    OpenSSL checks the name before the signatures, so a name mismatch does not yet prove the
+    certificate trusted: :func:`explain_name_mismatch` settles that and reads the name.
     """
     if isinstance(err, ssl.SSLCertVerificationError):
         if err.verify_code in _NAME_MISMATCH:
@@ -140,7 +140,7 @@ def tls_error(err: ssl.SSLError, where: str, expected_name: str) -> TlsError:
     return TlsHandshakeFailed(f"TLS handshake with {where} failed: {err.reason or err}")
 
 
-def _certificate_name(cert: dict[str, Any]) -> str | None:
+def _certificate_name(cert: Any) -> str | None:
     """Return the names a certificate is for: its DNS names, else its Common Name."""
     dns = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
     if dns:
@@ -152,22 +152,19 @@ def _certificate_name(cert: dict[str, Any]) -> str | None:
     return None
 
 
-def presented_certificate_name(
-    context: ssl.SSLContext,
-    host: str,
-    port: int,
-    *,
-    server_name: str | None = None,
-    timeout: float = 5.0,
-) -> str | None:
-    """Connect once more to read the name of a certificate that failed the name check.
+def explain_name_mismatch(
+    err: TlsNameMismatch, context: ssl.SSLContext, host: str, port: int, *, timeout: float = 5.0
+) -> TlsError:
+    """Connect once more, name check off, to learn whose certificate failed the name check.
 
-    Blocking. The chain is still verified against the CAs ``context`` trusts; only the name
-    check is off, and nothing is sent. None when the probe fails or the CAs cannot be listed.
+    Blocking. The chain is verified against the CAs ``context`` trusts: a chain that fails
+    (a look-alike CA) makes the error :class:`TlsUntrusted`; a trusted one gives the name it
+    carries. Nothing is sent. ``err`` comes back unchanged when the probe cannot tell.
     """
+    where = f"{host}:{port}"
     authorities = context.get_ca_certs(binary_form=True)
     if not authorities:
-        return None
+        return err
     probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     probe.check_hostname = False
     probe.verify_mode = ssl.CERT_REQUIRED
@@ -179,9 +176,18 @@ def presented_certificate_name(
     try:
         with (
             socket.create_connection((host, port), timeout=timeout) as sock,
-            probe.wrap_socket(sock, server_hostname=server_name) as tls_sock,
+            probe.wrap_socket(sock, server_hostname=err.expected) as tls_sock,
         ):
-            cert = tls_sock.getpeercert()
+            name = _certificate_name(tls_sock.getpeercert())
+    except ssl.SSLCertVerificationError as probed:
+        return TlsUntrusted(f"the certificate of {where} was not accepted: {probed.verify_message}")
     except (OSError, ValueError):
-        return None
-    return _certificate_name(cert) if cert else None
+        return err
+    if name is None:
+        return err
+    return TlsNameMismatch(
+        f"the certificate of {where} was not accepted: name mismatch "
+        f"(it is for {name}, not {err.expected})",
+        expected=err.expected,
+        presented=name,
+    )
