@@ -102,11 +102,20 @@ class _Fault:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the fake cloud received (bodies are not kept)."""
+    """One request the fake cloud received: its body's keys and headers, never a secret."""
 
     method: str
     path: str
     authorized: bool
+    body_keys: frozenset[str] = frozenset()
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# Headers that carry secrets; the record leaves them out.
+_SECRET_HEADERS: Final = frozenset({"authorization", "cookie"})
+# What bambulab.com's two-factor endpoint answers a request without its CSRF cookie, since
+# July 2026 (ha-bambulab issue #2056 and pull request #2058; Bambuddy issue #2696).
+_CSRF_REFUSAL: Final = {"error": "CSRF error: missing_cookie", "reason": "missing_cookie"}
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -128,13 +137,21 @@ class FakeBambuCloud:
         token_lifetime: float = TOKEN_LIFETIME,
         code_lifetime: float = CODE_LIFETIME,
         bad_password_status: int = 400,
+        tfa_csrf_check: bool = True,
     ) -> None:
-        """Configure the server; nothing listens until `start`."""
+        """Configure the server; nothing listens until `start`.
+
+        With `tfa_csrf_check` (the real service since July 2026) the two-factor path refuses
+        every request with HTTP 403 ``missing_cookie`` before it looks at the code, as the
+        website host wants a CSRF cookie that API clients do not have; without it the path
+        checks the code, as the service did before.
+        """
         self.host = host
         self.port = port
         self.token_lifetime = token_lifetime
         self.code_lifetime = code_lifetime
         self.bad_password_status = bad_password_status
+        self.tfa_csrf_check = tfa_csrf_check
         self.users: dict[str, FakeCloudUser] = {}
         self.requests: list[RecordedRequest] = []
         self._tokens: dict[str, _TokenRecord] = {}
@@ -395,8 +412,15 @@ class FakeBambuCloud:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        sent = await self._body(request) if request.can_read_body else None
         self.requests.append(
-            RecordedRequest(request.method, request.path, "Authorization" in request.headers)
+            RecordedRequest(
+                request.method,
+                request.path,
+                "Authorization" in request.headers,
+                frozenset(sent or ()),
+                {k: v for k, v in request.headers.items() if k.lower() not in _SECRET_HEADERS},
+            )
         )
         fault = self._take_fault(request.path)
         if fault is None:
@@ -494,6 +518,8 @@ class FakeBambuCloud:
         return _json({})
 
     async def _tfa(self, request: web.Request) -> web.Response:
+        if self.tfa_csrf_check:
+            return _json(_CSRF_REFUSAL, 403)
         body = await self._body(request) or {}
         account = self._tfa_keys.get(str(body.get("tfaKey", "")))
         user = self.users.get(account) if account is not None else None

@@ -111,6 +111,7 @@ async def test_token_expiry_at_run_time_starts_reauth_and_recovers(
     (flow,) = reauth_flows(hass, entry)
 
     user.login = LoginMode.TFA
+    use_fake_cloud.tfa_csrf_check = False  # the two-factor path as it was before mid-2026
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {CONF_EMAIL: CLOUD_EMAIL, CONF_PASSWORD: CLOUD_PASSWORD}
     )

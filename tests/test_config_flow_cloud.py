@@ -212,6 +212,7 @@ async def test_two_factor_login_wrong_then_right(
     hass: HomeAssistant, use_fake_cloud: FakeBambuCloud, cloud_printer: SimulatedPrinter
 ) -> None:
     """Two-factor accounts get the authenticator step; a wrong code shows tfa_invalid."""
+    use_fake_cloud.tfa_csrf_check = False  # the service before mid-2026, or should it return
     user = use_fake_cloud.add_user(CLOUD_EMAIL, CLOUD_PASSWORD, login=LoginMode.TFA)
     bind_printer(use_fake_cloud, cloud_printer)
     flow_id = await start_cloud_flow(hass)
@@ -227,6 +228,30 @@ async def test_two_factor_login_wrong_then_right(
     from homeassistant.helpers.aiohttp_client import async_get_clientsession  # noqa: PLC0415
 
     assert not any(cookie.key == "token" for cookie in async_get_clientsession(hass).cookie_jar)
+
+
+async def test_two_factor_refused_by_csrf_falls_back_to_the_emailed_code(
+    hass: HomeAssistant,
+    use_fake_cloud: FakeBambuCloud,
+    cloud_printer: SimulatedPrinter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """bambulab.com's CSRF refusal is not a wrong code: an emailed code finishes the sign-in."""
+    user = use_fake_cloud.add_user(CLOUD_EMAIL, CLOUD_PASSWORD, login=LoginMode.TFA)
+    bind_printer(use_fake_cloud, cloud_printer)
+    flow_id = await start_cloud_flow(hass)
+
+    result = await sign_in(hass, flow_id)
+    assert result["step_id"] == "cloud_tfa"
+    result = await configure(hass, flow_id, {CONF_CODE: user.tfa_code})
+    assert result["step_id"] == "cloud_code"
+    assert result["errors"] == {"base": "tfa_blocked"}
+    assert result["description_placeholders"] == {"email": CLOUD_EMAIL}
+    assert user.codes_sent == 1
+    assert "two-factor" in caplog.text
+    assert user.tfa_code not in caplog.text
+    result = await configure(hass, flow_id, {CONF_CODE: user.email_code})
+    expect_printers_form(result, cloud_printer.serial)
 
 
 SIGN_IN_FAULTS = {
@@ -451,6 +476,29 @@ async def test_reauth_signs_in_again_and_updates_every_entry_of_the_account(
         await unload_all(hass)
 
 
+async def test_reauth_of_a_two_factor_account_through_the_emailed_code(
+    hass: HomeAssistant, use_fake_cloud: FakeBambuCloud, cloud_printer: SimulatedPrinter
+) -> None:
+    """The emailed-code fallback also finishes a reauth."""
+    user = use_fake_cloud.add_user(CLOUD_EMAIL, CLOUD_PASSWORD)
+    entry = make_account_entry(cloud_printer, await signed_in_data(use_fake_cloud, cloud_printer))
+    entry.add_to_hass(hass)
+    token = entry.data[CONF_TOKEN]
+    user.login = LoginMode.TFA
+
+    result = await entry.start_reauth_flow(hass)
+    flow_id = result["flow_id"]
+    result = await configure(
+        hass, flow_id, {CONF_EMAIL: CLOUD_EMAIL, CONF_PASSWORD: CLOUD_PASSWORD}
+    )
+    result = await configure(hass, flow_id, {CONF_CODE: user.tfa_code})
+    assert result["errors"] == {"base": "tfa_blocked"}
+    result = await configure(hass, flow_id, {CONF_CODE: user.email_code})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_TOKEN] != token
+    await unload_all(hass)
+
+
 async def test_reauth_with_another_account_is_refused(
     hass: HomeAssistant, use_fake_cloud: FakeBambuCloud, cloud_printer: SimulatedPrinter
 ) -> None:
@@ -629,7 +677,7 @@ def test_every_step_error_and_abort_has_a_translation() -> None:
 
 _CLOUD_ERRORS_USED = (
     set(config_flow._CLOUD_ERRORS.values())
-    | {"unknown", "tls_wrong_serial", "tls_other_printer"}
+    | {"unknown", "tls_wrong_serial", "tls_other_printer", "tfa_blocked"}
     | {key for _kind, *keys in flow_input.CONNECT_ERRORS for key in keys}
     | {flow_input.ERROR_HOST, flow_input.ERROR_SERIAL, flow_input.ERROR_ACCESS_CODE}
 )

@@ -70,6 +70,7 @@ from .printer.cloud import (
     CloudError,
     CloudPrinter,
     CloudRateLimited,
+    CloudTfaBlocked,
     CloudTfaWrong,
     CloudTimeout,
     CloudToken,
@@ -421,6 +422,9 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             result = await self._async_cloud(lambda: self._async_login_with_code(code), errors)
             if result is not None:
                 return result
+        return self._async_show_code_form(errors)
+
+    def _async_show_code_form(self, errors: dict[str, str]) -> ConfigFlowResult:
         return self.async_show_form(
             step_id="cloud_code",
             data_schema=_CODE_SCHEMA,
@@ -451,7 +455,18 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(step_id="cloud_tfa", data_schema=_CODE_SCHEMA, errors=errors)
 
     async def _async_login_with_tfa(self, code: str) -> ConfigFlowResult:
-        token = await self._client().async_login_with_tfa(self._tfa_key, code)
+        client = self._client()
+        try:
+            token = await client.async_login_with_tfa(self._tfa_key, code)
+        except CloudTfaBlocked:
+            # bambulab.com wants a CSRF cookie that API clients are never given; the emailed
+            # code works on the API host (docs/protocol.md, the cloud sign-in).
+            _LOGGER.warning(
+                "The Bambu two-factor sign-in refused the request before checking the code; "
+                "sending a sign-in code by email instead"
+            )
+            await client.async_request_verify_code(self._email)
+            return self._async_show_code_form({"base": "tfa_blocked"})
         return await self._async_signed_in(token)
 
     async def _async_signed_in(self, token: CloudToken) -> ConfigFlowResult:

@@ -30,6 +30,7 @@ from custom_components.bambu_printer.printer.cloud import (
     CloudMqttCredentials,
     CloudPrinter,
     CloudRateLimited,
+    CloudTfaBlocked,
     CloudTfaWrong,
     CloudTimeout,
     CloudToken,
@@ -207,6 +208,7 @@ async def test_request_code_for_unknown_account(client: CloudClient) -> None:
 
 
 async def test_tfa_login(cloud: FakeBambuCloud, client: CloudClient) -> None:
+    cloud.tfa_csrf_check = False  # the service before mid-2026, or should it return
     user = cloud.add_user(EMAIL, PASSWORD, login=LoginMode.TFA, tfa_code="424242")
 
     result = await client.async_login(EMAIL, PASSWORD)
@@ -222,6 +224,7 @@ async def test_tfa_login(cloud: FakeBambuCloud, client: CloudClient) -> None:
 
 
 async def test_tfa_token_cookie_stays_out_of_the_shared_jar(cloud: FakeBambuCloud) -> None:
+    cloud.tfa_csrf_check = False
     user = cloud.add_user(EMAIL, PASSWORD, login=LoginMode.TFA)
     jar = aiohttp.CookieJar(unsafe=True)  # would store cookies from a loopback IP
     async with aiohttp.ClientSession(cookie_jar=jar) as http:
@@ -235,6 +238,7 @@ async def test_tfa_token_cookie_stays_out_of_the_shared_jar(cloud: FakeBambuClou
 
 
 async def test_tfa_wrong_code(cloud: FakeBambuCloud, client: CloudClient) -> None:
+    cloud.tfa_csrf_check = False
     cloud.add_user(EMAIL, PASSWORD, login=LoginMode.TFA, tfa_code="424242")
     result = await client.async_login(EMAIL, PASSWORD)
     assert isinstance(result, NeedsTfa)
@@ -245,6 +249,56 @@ async def test_tfa_wrong_code(cloud: FakeBambuCloud, client: CloudClient) -> Non
         await client.async_login_with_tfa("not-a-key", "424242")
     # a wrong code does not burn the sign-in key
     assert isinstance(await client.async_login_with_tfa(result.tfa_key, "424242"), CloudToken)
+
+
+async def test_tfa_refused_for_a_missing_csrf_cookie(
+    cloud: FakeBambuCloud, client: CloudClient
+) -> None:
+    """bambulab.com refuses the two-factor request before it looks at the code (HTTP 403)."""
+    user = cloud.add_user(EMAIL, PASSWORD, login=LoginMode.TFA, tfa_code="424242")
+    result = await client.async_login(EMAIL, PASSWORD)
+    assert isinstance(result, NeedsTfa)
+    with pytest.raises(CloudTfaBlocked) as caught:
+        await client.async_login_with_tfa(result.tfa_key, user.tfa_code)
+    assert not isinstance(caught.value, CloudTfaWrong)
+    assert "424242" not in str(caught.value)
+    # The emailed code, which stays on the API host, still signs the account in.
+    await client.async_request_verify_code(EMAIL)
+    assert user.email_code is not None
+    assert isinstance(await client.async_login_with_code(EMAIL, user.email_code), CloudToken)
+
+
+async def test_tfa_cloudflare_page_is_not_the_csrf_refusal(
+    cloud: FakeBambuCloud, client: CloudClient
+) -> None:
+    """A Cloudflare challenge on the two-factor path keeps its own error."""
+    cloud.inject_html(path=TFA_PATH)
+    with pytest.raises(CloudUnexpectedResponse, match="Cloudflare"):
+        await client.async_login_with_tfa("key", "123456")
+
+
+async def test_requests_identify_like_the_reference_clients(
+    cloud: FakeBambuCloud, client: CloudClient
+) -> None:
+    """Every request carries the slicer headers; the password login sends apiError too."""
+    cloud.add_user(EMAIL, PASSWORD)
+    await client.async_login(EMAIL, PASSWORD)
+    login = cloud.requests[-1]
+    assert login.path == LOGIN_PATH
+    assert login.body_keys == frozenset({"account", "password", "apiError"})
+    assert {
+        "User-Agent": "bambu_network_agent/01.09.05.01",
+        "X-BBL-Client-Name": "OrcaSlicer",
+        "X-BBL-Client-Type": "slicer",
+        "X-BBL-Client-Version": "01.09.05.51",
+        "X-BBL-Language": "en-US",
+        "X-BBL-OS-Type": "linux",
+        "X-BBL-OS-Version": "6.2.0",
+        "X-BBL-Agent-Version": "01.09.05.01",
+        "X-BBL-Executable-info": "{}",
+        "X-BBL-Agent-OS-Type": "linux",
+    }.items() <= login.headers.items()
+    assert "Authorization" not in login.headers
 
 
 @pytest.mark.parametrize("status", [400, 401])
@@ -810,6 +864,9 @@ async def test_fake_cloud_lifecycle_and_bad_requests(session: aiohttp.ClientSess
         assert (status, body["code"]) == (400, 2)
         status, body = await post(SEND_CODE_PATH, json.dumps({"email": EMAIL, "type": "other"}))
         assert (status, body["code"]) == (400, 3)
+        status, body = await post(TFA_PATH, "nope")
+        assert (status, body["reason"]) == (403, "missing_cookie")
+        cloud.tfa_csrf_check = False
         status, body = await post(TFA_PATH, "nope")
         assert (status, body["code"]) == (400, 2)
         async with session.get(cloud.url + BIND_PATH, headers={"Authorization": "Basic x"}) as r:

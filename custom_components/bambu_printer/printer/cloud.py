@@ -43,6 +43,7 @@ from .cloud_models import (
     CloudMqttCredentials,
     CloudPrinter,
     CloudRateLimited,
+    CloudTfaBlocked,
     CloudTfaWrong,
     CloudTimeout,
     CloudToken,
@@ -80,6 +81,7 @@ __all__ = [
     "CloudMqttCredentials",
     "CloudPrinter",
     "CloudRateLimited",
+    "CloudTfaBlocked",
     "CloudTfaWrong",
     "CloudTimeout",
     "CloudToken",
@@ -109,15 +111,23 @@ DEFAULT_BACKOFF: Final = 1.0
 DEFAULT_MAX_BACKOFF: Final = 30.0
 
 # The service sits behind Cloudflare, which lets the vendor's own network agent through more
-# reliably than an anonymous client, so requests identify themselves the way it does.
+# reliably than an anonymous client, so requests identify themselves the way it does: the same
+# headers ha-bambulab's pybambu and the Bambu-Lab-Cloud-API library send (docs/protocol.md).
 _HEADERS: Final = {
     "User-Agent": "bambu_network_agent/01.09.05.01",
-    "X-BBL-Client-Type": "slicer",
     "X-BBL-Client-Name": "OrcaSlicer",
+    "X-BBL-Client-Type": "slicer",
     "X-BBL-Client-Version": "01.09.05.51",
     "X-BBL-Language": "en-US",
+    "X-BBL-OS-Type": "linux",
+    "X-BBL-OS-Version": "6.2.0",
+    "X-BBL-Agent-Version": "01.09.05.01",
+    "X-BBL-Executable-info": "{}",
+    "X-BBL-Agent-OS-Type": "linux",
     "Accept": "application/json",
 }
+# bambulab.com's answer (HTTP 403) to a two-factor request without its CSRF cookie.
+_MISSING_COOKIE: Final = "missing_cookie"
 
 _LOGIN_REJECTED = frozenset({400, 401, 403})
 _CODE_EXPIRED = 1
@@ -209,7 +219,7 @@ class CloudClient:
             "POST",
             self.endpoints.api_base,
             LOGIN_PATH,
-            body={"account": account, "password": password},
+            body={"account": account, "password": password, "apiError": ""},
         )
         if answer.status in _LOGIN_REJECTED:
             raise CloudAuthError("the Bambu cloud refused the account or password")
@@ -274,7 +284,9 @@ class CloudClient:
     async def async_login_with_tfa(self, tfa_key: str, code: str) -> CloudToken:
         """Finish a two-factor sign-in; the token comes back as the ``token`` cookie.
 
-        Raises CloudTfaWrong when the code (or the sign-in key) is refused.
+        Raises CloudTfaWrong when the code (or the sign-in key) is refused, and CloudTfaBlocked
+        when the website host refuses the request before looking at the code (no CSRF cookie);
+        the emailed code then signs in instead.
         """
         answer = await self._request(
             "POST",
@@ -282,6 +294,14 @@ class CloudClient:
             TFA_PATH,
             body={"tfaKey": tfa_key, "tfaCode": code},
         )
+        data = answer.data or {}
+        said = (str(data.get(key, "")) for key in ("reason", "error"))
+        if answer.status == 403 and any(_MISSING_COOKIE in text for text in said):
+            _LOGGER.debug("POST %s: refused for a missing CSRF cookie", TFA_PATH)
+            raise CloudTfaBlocked(
+                "the Bambu two-factor sign-in refused the request before checking the code "
+                "(CSRF cookie missing); sign in with an emailed code instead"
+            )
         if answer.status in _LOGIN_REJECTED:
             raise CloudTfaWrong("the two-factor code is not correct or has expired")
         if answer.status != 200:

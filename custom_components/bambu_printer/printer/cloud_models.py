@@ -41,6 +41,13 @@ class CloudTfaWrong(CloudError):
     """The two-factor code (or its sign-in key) was refused."""
 
 
+class CloudTfaBlocked(CloudError):
+    """The two-factor endpoint refused the request before checking the code (no CSRF cookie).
+
+    The emailed code still works: request one and sign in with it instead.
+    """
+
+
 class CloudTokenExpired(CloudError, AuthError):
     """The access token expired or was revoked; a new sign-in (reauth) is needed."""
 
