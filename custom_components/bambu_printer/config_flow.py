@@ -130,7 +130,8 @@ _ACCOUNT_PRINTER_SCHEMA: Final = vol.Schema(
     }
 )
 
-# Form error for each cloud failure, by exact type (all of cloud.py's concrete errors).
+# Form error for each cloud failure, by exact type (all of cloud.py's concrete errors but
+# CloudTfaBlocked, which the two-factor step answers with an emailed code).
 _CLOUD_ERRORS: Final[Mapping[type[CloudError], str]] = {
     CloudAuthError: "cloud_invalid_auth",
     CloudTokenExpired: "cloud_invalid_auth",
