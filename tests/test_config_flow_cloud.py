@@ -303,6 +303,19 @@ async def test_sign_in_errors_then_recover(
     expect_printers_form(result, cloud_printer.serial)
 
 
+@pytest.mark.parametrize("email", ["   ", "a b@example.com", "x" * 300, "me@example.com\x00"])
+async def test_sign_in_checks_the_account_field(
+    hass: HomeAssistant, use_fake_cloud: FakeBambuCloud, email: str
+) -> None:
+    """A blank or malformed account is reported at its field without asking the cloud."""
+    flow_id = await start_cloud_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_EMAIL: email, CONF_PASSWORD: CLOUD_PASSWORD, CONF_REGION: "global"}
+    )
+    assert result["errors"] == {CONF_EMAIL: "invalid_email"}
+    assert use_fake_cloud.requests == []
+
+
 async def test_sign_in_unexpected_error(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -680,4 +693,5 @@ _CLOUD_ERRORS_USED = (
     | {"unknown", "tls_wrong_serial", "tls_other_printer", "tfa_blocked"}
     | {key for _kind, *keys in flow_input.CONNECT_ERRORS for key in keys}
     | {flow_input.ERROR_HOST, flow_input.ERROR_SERIAL, flow_input.ERROR_ACCESS_CODE}
+    | {flow_input.ERROR_ACCOUNT}
 )

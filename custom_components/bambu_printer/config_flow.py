@@ -56,8 +56,10 @@ from .const import (
 from .data import BambuConfigEntry
 from .flow_input import (
     ERROR_ACCESS_CODE,
+    ERROR_ACCOUNT,
     account_connection,
     check_access_code,
+    check_account,
     connect_problem,
     local_input,
 )
@@ -370,7 +372,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             self._email = str(user_input[CONF_EMAIL]).strip()
             self._region = Region(user_input[CONF_REGION])
             password = str(user_input[CONF_PASSWORD])
-            result = await self._async_cloud(lambda: self._async_login(password), errors)
+            result = await self._async_sign_in(password, errors)
             if result is not None:
                 return result
         suggested = {CONF_EMAIL: self._email or None, CONF_REGION: self._region.value}
@@ -390,7 +392,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             self._email = str(user_input[CONF_EMAIL]).strip()
             password = str(user_input[CONF_PASSWORD])
-            result = await self._async_cloud(lambda: self._async_login(password), errors)
+            result = await self._async_sign_in(password, errors)
             if result is not None:
                 return result
         suggested = {CONF_EMAIL: self._email or entry.data.get(CONF_EMAIL)}
@@ -400,6 +402,15 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={"name": entry.title},
         )
+
+    async def _async_sign_in(
+        self, password: str, errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Sign in unless the account field is malformed (then say so at the field)."""
+        if check_account(self._email) is None:
+            errors[CONF_EMAIL] = ERROR_ACCOUNT
+            return None
+        return await self._async_cloud(lambda: self._async_login(password), errors)
 
     async def _async_login(self, password: str) -> ConfigFlowResult:
         """Log in with the password; go on to the code or two-factor step when asked."""

@@ -41,6 +41,7 @@ from .printer.errors import (
 ERROR_HOST: Final = "invalid_host"
 ERROR_SERIAL: Final = "invalid_serial"
 ERROR_ACCESS_CODE: Final = "invalid_access_code"
+ERROR_ACCOUNT: Final = "invalid_email"
 
 # Form error of a failed connection check, by error type (the first match wins): for a printer
 # on the LAN, and for one reached through the Bambu cloud broker.
@@ -59,6 +60,9 @@ _SERIAL: Final = re.compile(r"[0-9A-Z]{15}")
 # the printer is the judge and a stricter rule could lock out a code we have not seen.
 _ACCESS_CODE: Final = re.compile(r"[!-~]{8}")
 _LABEL: Final = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z-]{0,61}[0-9A-Za-z])?")
+# An account name is one word of printable characters, at most 254 long (the longest email
+# address SMTP carries); no stricter, since pybambu also signs in accounts named by a phone.
+_ACCOUNT: Final = re.compile(r"[^\s\x00-\x1f\x7f]{1,254}")
 _DOTTED_NUMBERS: Final = re.compile(r"[0-9.]+")
 _MAX_HOST: Final = 253
 
@@ -90,6 +94,12 @@ def check_access_code(value: Any) -> str | None:
     """Return the trimmed access code when it has the printer's format, else None."""
     code = str(value or "").strip()
     return code if _ACCESS_CODE.fullmatch(code) else None
+
+
+def check_account(value: Any) -> str | None:
+    """Return the trimmed Bambu account name when it can be one, else None."""
+    account = str(value or "").strip()
+    return account if _ACCOUNT.fullmatch(account) else None
 
 
 def local_input(
