@@ -27,6 +27,7 @@ from .errors import (
     ConnectError,
     ConnectTimeout,
     NotConnected,
+    SubscriptionRefused,
 )
 from .mqtt_link import MqttLink, open_mqtt_link
 from .state import PrinterState, is_full_report
@@ -193,7 +194,8 @@ class PrinterClient:
         """Connect, subscribe, ask for the full state and return once it was merged.
 
         Returns at once when already connected (or reconnecting in the background).
-        Raises :class:`AuthError`, :class:`TlsError`, :class:`ConnectError` or
+        Raises :class:`AuthError`, :class:`TlsError`, :class:`ConnectError` (its subclass
+        :class:`SubscriptionRefused` when the login worked but the subscription did not) or
         :class:`ConnectTimeout` (nothing useful within ``timeout`` seconds).
         """
         if self._supervisor is not None and not self._supervisor.done():
@@ -267,7 +269,7 @@ class PrinterClient:
                 )
                 connection.add_close_callback(first.fail)
                 connection.watch_silence(3 * settings.keepalive, self._on_quiet)
-                _check_suback(await connection.subscribe([(settings.report_topic, 0)]))
+                self._check_suback(await connection.subscribe([(settings.report_topic, 0)]))
                 await self._send(connection, self.commands.pushall())
                 await self._send(connection, self.commands.get_version())
                 await first.any
@@ -350,6 +352,20 @@ class PrinterClient:
                 callback()
             except Exception:
                 _LOGGER.exception("Auth failure listener failed")
+
+    def _check_suback(self, codes: tuple[int, ...]) -> None:
+        """Raise SubscriptionRefused when the broker refused the report subscription.
+
+        The login succeeded before this, so the access code is right: no reauth for it.
+        """
+        if codes and codes[0] < _SUBACK_FAILURE:
+            return
+        _LOGGER.warning(
+            "Printer %s accepted the login but refused the subscription to its reports; "
+            "this is not an access code problem, retrying later",
+            self.serial,
+        )
+        raise SubscriptionRefused(f"printer {self.serial} refused the subscription to its reports")
 
     # ---------------------------------------------------------------------------- messages
 
@@ -499,11 +515,6 @@ class _FirstReport:
                 future.exception()  # mark retrieved: nobody else awaits it
             else:
                 future.cancel()
-
-
-def _check_suback(codes: tuple[int, ...]) -> None:
-    if not codes or codes[0] >= _SUBACK_FAILURE:
-        raise AuthError("the broker refused the subscription to the printer's reports")
 
 
 def _add[T](listeners: list[T], callback: T) -> Callable[[], None]:
