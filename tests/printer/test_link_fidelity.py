@@ -4,6 +4,8 @@ Each test here failed before the fix it covers; the facts and their sources are 
 docs/protocol.md ("Connection, TLS and the report stream").
 """
 
+import time
+
 import pytest
 
 from custom_components.bambu_printer.printer.errors import (
@@ -12,7 +14,7 @@ from custom_components.bambu_printer.printer.errors import (
     SubscriptionRefused,
 )
 from custom_components.bambu_printer.printer.mqtt import PrinterClient
-from simulator.testing import FAST_BACKOFF, wait_until
+from simulator.testing import FAST_BACKOFF, connected_client, start_printer, wait_until
 
 from .scripted_broker import ScriptedBroker
 from .test_client import Recorder
@@ -54,3 +56,20 @@ async def test_refused_subscription_on_reconnect_keeps_retrying(leak_check: None
             assert recorder.auth_failures == 0
         finally:
             await client.async_stop()
+
+
+# ------------------------------------------------------------------------------ odd bytes
+
+
+@pytest.mark.parametrize("model", ["P1P", "A1MINI"])
+async def test_report_with_bytes_that_are_not_utf8_is_kept(leak_check: None, model: str) -> None:
+    """A P1/A1 preparing a job sends a file name that is not UTF-8; the report still counts."""
+    # At real speed the preparation (and its odd file name) lasts long enough to connect.
+    async with start_printer(model, printing=True, speedup=1.0) as printer:
+        started = time.monotonic()
+        async with connected_client(printer, start=False) as client:
+            assert time.monotonic() - started < 1.0  # the full report was taken at once
+            data = client.state.print_data
+            assert data["gcode_state"] == "PREPARE"
+            assert data["gcode_file"] == "\ufffdBenchy.gcode"
+            assert client.state.job.file == "\ufffdBenchy.gcode"

@@ -387,7 +387,7 @@ class PrinterClient:
             _LOGGER.debug("Dropping a %d byte report (too large)", len(payload))
             return
         try:
-            message = json.loads(payload)
+            message = json.loads(_decode(payload, self.serial))
         except (ValueError, RecursionError):
             _LOGGER.debug("Dropping a report that is not valid JSON")
             return
@@ -515,6 +515,20 @@ class _FirstReport:
                 future.exception()  # mark retrieved: nobody else awaits it
             else:
                 future.cancel()
+
+
+def _decode(payload: bytes, serial: str) -> str:
+    """Decode a report as UTF-8, replacing the bytes that are not, so the report is kept.
+
+    P1 and A1 firmware sometimes sends such bytes (a file name). Replacing only them keeps
+    every valid character of the same report, where a latin-1 reading of the whole report
+    would garble them all (Chinese job names have been seen that way).
+    """
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        _LOGGER.debug("Report from %s has bytes that are not UTF-8; replaced them", serial)
+        return payload.decode("utf-8", "replace")
 
 
 def _add[T](listeners: list[T], callback: T) -> Callable[[], None]:
