@@ -56,6 +56,10 @@ _SERIAL_PREFIX = {
     "H2D": "094",
 }
 
+# Models whose firmware never answers a ClientHello offering TLS 1.3 (the P2S on 01.02.00.00,
+# ha-bambulab #2072); every printer answers one that offers at most TLS 1.2.
+_IGNORES_TLS13 = frozenset({"P2S"})
+
 # What `send_malformed()` publishes: broken JSON, valid JSON that is not an object, bad UTF-8.
 MALFORMED_PAYLOADS = (b'{"print": {"gcode_state": ', b"[1, 2, 3]", b'"text"', b"\xff\xfe{}")
 
@@ -282,6 +286,7 @@ class SimulatedPrinter:
             cafile=signer.cert_path,
             users={CLIENT_USERNAME: self.access_code, _DEVICE_USERNAME: self._device_password},
             port=self._port,
+            answers_tls13=self.model not in _IGNORES_TLS13,
         )
         await self._broker.start()
         loop = asyncio.get_running_loop()

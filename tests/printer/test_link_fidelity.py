@@ -4,7 +4,9 @@ Each test here failed before the fix it covers; the facts and their sources are 
 docs/protocol.md ("Connection, TLS and the report stream").
 """
 
+import ssl
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,11 @@ from custom_components.bambu_printer.printer.errors import (
     SubscriptionRefused,
 )
 from custom_components.bambu_printer.printer.mqtt import PrinterClient
+from custom_components.bambu_printer.printer.tls import (
+    create_public_ssl_context,
+    create_ssl_context,
+)
+from simulator.ca import TestCA
 from simulator.testing import FAST_BACKOFF, connected_client, start_printer, wait_until
 
 from .scripted_broker import ScriptedBroker
@@ -73,3 +80,29 @@ async def test_report_with_bytes_that_are_not_utf8_is_kept(leak_check: None, mod
             assert data["gcode_state"] == "PREPARE"
             assert data["gcode_file"] == "\ufffdBenchy.gcode"
             assert client.state.job.file == "\ufffdBenchy.gcode"
+
+
+# ------------------------------------------------------------------------------ TLS versions
+
+
+def test_printer_contexts_stop_at_tls12(tmp_path: Path) -> None:
+    """Printer connections (MQTT, camera) offer TLS 1.2 only: every printer accepts it."""
+    ca = TestCA(tmp_path)
+    for context in (create_ssl_context(), create_ssl_context(ca.cert_path)):
+        assert context.minimum_version is ssl.TLSVersion.TLSv1_2
+        assert context.maximum_version is ssl.TLSVersion.TLSv1_2
+
+
+def test_cloud_context_is_not_capped() -> None:
+    """Bambu's cloud HTTPS and broker are no printer: they keep TLS 1.3."""
+    assert create_public_ssl_context().maximum_version is ssl.TLSVersion.MAXIMUM_SUPPORTED
+
+
+async def test_connects_to_a_p2s_that_ignores_tls13(leak_check: None) -> None:
+    """A P2S on firmware 01.02.00.00 never answers a TLS 1.3 ClientHello; we connect anyway."""
+    async with start_printer("P2S") as printer:
+        started = time.monotonic()
+        async with connected_client(printer, start=False, connect_timeout=3.0) as client:
+            assert client.available
+            assert time.monotonic() - started < 2.0
+            assert client.state.print_data["gcode_state"] == "IDLE"

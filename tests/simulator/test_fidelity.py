@@ -4,10 +4,18 @@ Each behaviour here has its source in docs/protocol.md ("Connection, TLS and the
 stream"); a simulated behaviour no real printer has would be a bug.
 """
 
+import asyncio
+import contextlib
+import ssl
+
 import pytest
 
-from simulator.device import encode_report, make_serial
+from simulator.device import SimulatedPrinter, encode_report, make_serial
 from simulator.engine import MODELS, VirtualPrinter
+from simulator.testing import printer_ssl_context, start_printer
+from simulator.tls_front import offers_tls13
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 # ------------------------------------------------------------------------------ odd bytes
 
@@ -27,3 +35,80 @@ def test_p1_and_a1_send_a_file_name_that_is_not_utf8_while_preparing(model: str)
         payload.decode("utf-8")
     engine.advance(60.0)  # preparation over: the field is plain text again
     encode_report(engine.full_report()).decode("utf-8")
+
+
+# ------------------------------------------------------------------------------ TLS versions
+
+
+def _client_hello(maximum: ssl.TLSVersion) -> bytes:
+    """Return the ClientHello Python's OpenSSL sends with this highest version."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.maximum_version = maximum
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname="printer")
+    with contextlib.suppress(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+def test_client_hello_versions_are_recognised() -> None:
+    """The front reads which versions a ClientHello offers, whole or in pieces."""
+    modern = _client_hello(ssl.TLSVersion.MAXIMUM_SUPPORTED)
+    capped = _client_hello(ssl.TLSVersion.TLSv1_2)
+    assert offers_tls13(modern) is True
+    assert offers_tls13(capped) is False
+    assert offers_tls13(modern[:3]) is None
+    assert offers_tls13(modern[:40]) is None
+    assert offers_tls13(b"GET / HTTP/1.1\r\n\r\n") is False
+
+
+async def _first_answer(printer: SimulatedPrinter, hello: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection(printer.host, printer.port)
+    try:
+        writer.write(hello)
+        await writer.drain()
+        async with asyncio.timeout(1.0):
+            return await reader.read(5)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+async def test_p2s_never_answers_a_client_hello_offering_tls13(leak_check: None) -> None:
+    """Like P2S firmware 01.02.00.00: silence for TLS 1.3, a ServerHello for TLS 1.2."""
+    async with start_printer("P2S") as printer:
+        with pytest.raises(TimeoutError):
+            await _first_answer(printer, _client_hello(ssl.TLSVersion.MAXIMUM_SUPPORTED))
+        answer = await _first_answer(printer, _client_hello(ssl.TLSVersion.TLSv1_2))
+        assert answer[:1] == b"\x16"  # a handshake record: the ServerHello
+
+
+async def test_other_printers_answer_a_client_hello_offering_tls13(leak_check: None) -> None:
+    """Only the P2S is silent: the others answer a ClientHello offering TLS 1.3."""
+    async with start_printer("X1C") as printer:
+        answer = await _first_answer(printer, _client_hello(ssl.TLSVersion.MAXIMUM_SUPPORTED))
+        assert answer[:1] == b"\x16"
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+async def test_every_printer_accepts_tls12(leak_check: None, model: str) -> None:
+    """Every simulated printer (and its JPEG camera) completes a verified TLS 1.2 handshake."""
+    async with start_printer(model, camera=True) as printer:
+        context = printer_ssl_context(printer)
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        ports = [printer.port]
+        if printer.camera_port is not None:
+            ports.append(printer.camera_port)
+        for port in ports:
+            _reader, writer = await asyncio.open_connection(
+                printer.host, port, ssl=context, server_hostname=printer.serial
+            )
+            try:
+                assert writer.get_extra_info("ssl_object").version() == "TLSv1.2"
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    await writer.wait_closed()
