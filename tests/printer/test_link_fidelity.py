@@ -4,6 +4,7 @@ Each test here failed before the fix it covers; the facts and their sources are 
 docs/protocol.md ("Connection, TLS and the report stream").
 """
 
+import asyncio
 import ssl
 import time
 from pathlib import Path
@@ -16,12 +17,19 @@ from custom_components.bambu_printer.printer.errors import (
     SubscriptionRefused,
 )
 from custom_components.bambu_printer.printer.mqtt import PrinterClient
+from custom_components.bambu_printer.printer.mqtt_link import open_mqtt_link
 from custom_components.bambu_printer.printer.tls import (
     create_public_ssl_context,
     create_ssl_context,
 )
 from simulator.ca import TestCA
-from simulator.testing import FAST_BACKOFF, connected_client, start_printer, wait_until
+from simulator.testing import (
+    FAST_BACKOFF,
+    connected_client,
+    printer_ssl_context,
+    start_printer,
+    wait_until,
+)
 
 from .scripted_broker import ScriptedBroker
 from .test_client import Recorder
@@ -106,3 +114,51 @@ async def test_connects_to_a_p2s_that_ignores_tls13(leak_check: None) -> None:
             assert client.available
             assert time.monotonic() - started < 2.0
             assert client.state.print_data["gcode_state"] == "IDLE"
+
+
+# ------------------------------------------------------------------------------ push stream
+
+
+@pytest.mark.parametrize("model", ["P1S", "X1C"])
+async def test_push_stream_stopped_by_another_client_is_restarted(
+    leak_check: None, model: str
+) -> None:
+    """Another client sends `pushing.stop`; the client notices the silence and restarts it."""
+    async with (
+        start_printer(model, printing=True) as printer,
+        connected_client(printer, restart_pushes_after=0.6) as client,
+    ):
+        other = await open_mqtt_link(
+            host=printer.host,
+            port=printer.port,
+            client_id="another-client",
+            username="bblp",
+            password=printer.access_code,
+            ssl_context=printer_ssl_context(printer),
+            server_hostname=printer.serial,
+            on_message=lambda _topic, _payload: None,
+        )
+        try:
+            await other.publish(
+                printer.request_topic, b'{"pushing":{"sequence_id":"1","command":"stop"}}'
+            )
+            await wait_until(lambda: not printer.engine.pushing)
+            stopped_at = time.monotonic()
+            await wait_until(lambda: printer.engine.pushing, 3.0)
+            assert time.monotonic() - stopped_at < 2.0  # not the minute a pushall waits
+            received = client.reports_received
+            await wait_until(lambda: client.reports_received >= received + 3, 3.0)
+            assert client.available
+        finally:
+            await other.close()
+
+
+async def test_pushes_that_keep_coming_are_not_restarted(leak_check: None) -> None:
+    """While reports arrive, no `pushing.start` is sent (it costs the printer a full report)."""
+    async with (
+        start_printer("P1S", printing=True) as printer,
+        connected_client(printer, restart_pushes_after=0.6),
+    ):
+        requests = printer.requests_received
+        await asyncio.sleep(1.5)
+        assert printer.requests_received == requests

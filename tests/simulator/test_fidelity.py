@@ -112,3 +112,25 @@ async def test_every_printer_accepts_tls12(leak_check: None, model: str) -> None
                 writer.close()
                 with contextlib.suppress(OSError, ssl.SSLError):
                     await writer.wait_closed()
+
+
+# ------------------------------------------------------------------------------ push stream
+
+
+@pytest.mark.parametrize("model", ["P1S", "X1C"])
+def test_pushing_stop_and_start(model: str) -> None:
+    """`pushing.stop` ends the report stream; `pushing.start` resumes it with a full report."""
+    engine = VirtualPrinter(make_serial(model), model)
+    engine.start_job()
+    assert engine.handle_request({"pushing": {"sequence_id": "7", "command": "stop"}}) == []
+    for _ in range(5):
+        engine.advance(2.0)
+        assert engine.status_report() is None  # nothing is pushed while stopped
+    replies = engine.handle_request({"print": {"sequence_id": "8", "command": "pause"}})
+    assert [reply["print"]["result"] for reply in replies] == ["success"]  # no report after it
+    (full,) = engine.handle_request({"pushing": {"sequence_id": "9", "command": "start"}})
+    assert full["print"]["command"] == "push_status"
+    assert full["print"]["gcode_state"] == "PAUSE"
+    assert "nozzle_temper" in full["print"]  # the whole state, not a delta
+    engine.advance(2.0)
+    assert engine.status_report() is not None or not MODELS[model].model.full_reports

@@ -106,6 +106,10 @@ class PrinterClient:
     exponential backoff until ``async_stop``, or until the printer refuses the credentials
     (then the auth-failure listeners run and the client stays down: retrying a wrong access
     code helps nobody). ``sleep`` and ``rand`` are injectable so tests can run the backoff fast.
+
+    Another client can stop the printer's report stream (``pushing.stop``); the link then
+    stays up but no status report comes. After ``restart_pushes_after`` seconds without one
+    the client sends ``pushing.start``, and again each such period while none comes.
     """
 
     def __init__(
@@ -118,6 +122,7 @@ class PrinterClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         stable_after: float = 60.0,
+        restart_pushes_after: float = 20.0,
     ) -> None:
         self.settings = settings
         self.state = state if state is not None else PrinterState()
@@ -126,6 +131,9 @@ class PrinterClient:
         self._sleep = sleep
         self._rand = rand
         self._stable_after = stable_after
+        self._restart_pushes_after = restart_pushes_after
+        self._last_push = 0.0
+        self._push_watch: asyncio.TimerHandle | None = None
         self._client_id = settings.client_id or f"bambu_printer_{secrets.token_hex(6)}"
         self._available = False
         self._connection: MqttLink | None = None
@@ -223,6 +231,7 @@ class PrinterClient:
         if supervisor is not None and not supervisor.done():
             supervisor.cancel()
             await asyncio.wait([supervisor])
+        self._unwatch_pushes()
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
@@ -235,6 +244,7 @@ class PrinterClient:
         self._connected_at = asyncio.get_running_loop().time()
         self.connects += 1
         self._set_available(True)
+        self._watch_pushes()
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(connection), name=f"bambu_printer {self.serial} supervisor"
         )
@@ -307,6 +317,7 @@ class PrinterClient:
         loop = asyncio.get_running_loop()
         while True:
             reason = await connection.wait_closed()
+            self._unwatch_pushes()
             await connection.close()
             self._connection = None
             self._fail_pending("the connection to the printer was lost")
@@ -322,6 +333,7 @@ class PrinterClient:
             self._connected_at = loop.time()
             self.connects += 1
             self._set_available(True)
+            self._watch_pushes()
 
     async def _reconnect_with_backoff(self) -> MqttLink | None:
         """Retry until connected (returned) or the credentials are refused (None).
@@ -369,6 +381,42 @@ class PrinterClient:
 
     # ---------------------------------------------------------------------------- messages
 
+    def _watch_pushes(self) -> None:
+        """Start looking out for a stopped report stream on the current connection."""
+        self._unwatch_pushes()
+        loop = asyncio.get_running_loop()
+        self._last_push = loop.time()
+        self._push_watch = loop.call_later(self._restart_pushes_after, self._check_pushes)
+
+    def _unwatch_pushes(self) -> None:
+        if self._push_watch is not None:
+            self._push_watch.cancel()
+            self._push_watch = None
+
+    def _check_pushes(self) -> None:
+        """Ask for the report stream again when none came for ``restart_pushes_after`` s.
+
+        The timer wakes once per period while reports flow; it re-arms itself.
+        """
+        self._push_watch = None
+        connection = self._connection
+        if connection is None or connection.closed:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._restart_pushes_after - (loop.time() - self._last_push)
+        if wait <= 0:
+            _LOGGER.debug(
+                "Printer %s sent no report for %.0f s; asking it to push again",
+                self.serial,
+                self._restart_pushes_after,
+            )
+            with contextlib.suppress(NotConnected):
+                connection.publish_nowait(
+                    self.settings.request_topic, self.commands.push_start().encode()
+                )
+            wait = self._restart_pushes_after
+        self._push_watch = loop.call_later(wait, self._check_pushes)
+
     def _on_quiet(self) -> None:
         """Ask a printer that stopped reporting for its state before declaring it dead."""
         connection = self._connection
@@ -399,6 +447,9 @@ class PrinterClient:
 
     def _handle_report(self, message: Mapping[str, Any]) -> None:
         _LOGGER.debug("Report from %s: %s", self.serial, ", ".join(map(str, message)))
+        body = message.get("print")
+        if isinstance(body, Mapping) and body.get("command") == "push_status":
+            self._last_push = asyncio.get_running_loop().time()
         try:
             changed = self.state.apply(message)
         except Exception:
