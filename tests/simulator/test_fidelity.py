@@ -7,9 +7,14 @@ stream"); a simulated behaviour no real printer has would be a bug.
 import asyncio
 import contextlib
 import ssl
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
+from custom_components.bambu_printer.printer.tls import bambu_ca_path, create_ssl_context
+from simulator.ca import TestCA
 from simulator.device import SimulatedPrinter, encode_report, make_serial
 from simulator.engine import MODELS, VirtualPrinter
 from simulator.testing import printer_ssl_context, start_printer
@@ -134,3 +139,66 @@ def test_pushing_stop_and_start(model: str) -> None:
     assert "nozzle_temper" in full["print"]  # the whole state, not a delta
     engine.advance(2.0)
     assert engine.status_report() is not None or not MODELS[model].model.full_reports
+
+
+# ------------------------------------------------------------------------------ certificates
+
+
+def _bbl_ca() -> x509.Certificate:
+    """Return Bambu's "BBL CA", the root that signs X1, P1 and A1 printer certificates."""
+    bundle = x509.load_pem_x509_certificates((bambu_ca_path() / "bambu.cert").read_bytes())
+    (root,) = [
+        cert
+        for cert in bundle
+        if cert.subject == cert.issuer
+        and cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "BBL CA"
+    ]
+    return root
+
+
+def _profile(cert: x509.Certificate) -> dict[str, object]:
+    """What chain verification looks at in a CA: its extensions, their criticality, limits."""
+    constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    return {
+        "extensions": sorted((ext.oid.dotted_string, ext.critical) for ext in cert.extensions),
+        "ca": constraints.ca,
+        "path_length": constraints.path_length,
+        "self_signed": cert.subject == cert.issuer,
+    }
+
+
+def test_simulator_ca_looks_like_bambus_ca(tmp_path: Path) -> None:
+    """Same extensions as BBL CA: no keyUsage (strict X.509 checks reject it), no path limit."""
+    ca = TestCA(tmp_path)
+    assert _profile(ca.certificate) == _profile(_bbl_ca())
+    with pytest.raises(x509.ExtensionNotFound):
+        ca.certificate.extensions.get_extension_for_class(x509.KeyUsage)
+
+
+def test_printer_context_verifies_a_chain_strict_checks_refuse(tmp_path: Path) -> None:
+    """The simulator's chain needs what real printers need: no VERIFY_X509_STRICT."""
+    ca = TestCA(tmp_path)
+    pair = ca.issue("01P00A123456789")
+    strict = ssl.create_default_context(cafile=str(ca.cert_path))
+    strict.verify_flags |= ssl.VERIFY_X509_STRICT
+    relaxed = create_ssl_context(ca.cert_path)
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(pair.cert_path, pair.key_path)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(strict, server, "01P00A123456789")
+    _handshake(relaxed, server, "01P00A123456789")
+
+
+def _handshake(client: ssl.SSLContext, server: ssl.SSLContext, name: str) -> None:
+    """Run a TLS handshake in memory (no socket), raising what the client refuses."""
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    tls_client = client.wrap_bio(c_in, c_out, server_hostname=name)
+    tls_server = server.wrap_bio(s_in, s_out, server_side=True)
+    for _ in range(10):
+        for side, out, peer_in in ((tls_client, c_out, s_in), (tls_server, s_out, c_in)):
+            with contextlib.suppress(ssl.SSLWantReadError):
+                side.do_handshake()
+            peer_in.write(out.read())
+        if tls_client.version() and tls_server.version():
+            return
+    raise AssertionError("the handshake did not finish")
