@@ -28,6 +28,8 @@ from typing import Self
 from custom_components.bambu_printer.printer.errors import AuthError, BambuError
 from custom_components.bambu_printer.printer.mqtt_link import open_mqtt_link
 
+from .tls_front import Tls13Silent
+
 __all__ = ["Broker", "BrokerError", "MosquittoNotFoundError", "find_mosquitto", "hash_password"]
 
 _START_TIMEOUT = 10.0
@@ -102,6 +104,7 @@ class Broker:
         users: Mapping[str, str],
         host: str = "127.0.0.1",
         port: int = 0,
+        answers_tls13: bool = True,
     ) -> None:
         self.directory = Path(directory)
         self.certfile = certfile
@@ -115,6 +118,11 @@ class Broker:
         self.password_path = self.directory / "passwd"
         self.log_path = self.directory / "mosquitto.log"
         self._internal_port = 0
+        # Firmware that ignores TLS 1.3 ClientHellos: Mosquitto's TLS listener moves to a
+        # private port and a front that stays silent to such hellos takes the public one.
+        self._answers_tls13 = answers_tls13
+        self._tls_port = 0
+        self._front: Tls13Silent | None = None
         self._process: asyncio.subprocess.Process | None = None
         self.starts = 0
 
@@ -184,7 +192,7 @@ class Broker:
                     # to 2 MB): the client's own size limit is what the tests exercise.
                     f"max_packet_size {MQTT_MAX_PACKET_SIZE}",
                     "",
-                    f"listener {self._port} {self.host}",
+                    f"listener {self._tls_port} {self.host}",
                     f"cafile {self.cafile}",
                     f"certfile {self.certfile}",
                     f"keyfile {self.keyfile}",
@@ -214,10 +222,7 @@ class Broker:
         attempts = 3 if self.starts == 0 else 1
         for attempt in range(attempts):
             if self.starts == 0:  # later starts reuse the ports: clients see a reboot
-                self._port = self._requested_port or free_port(self.host)
-                self._internal_port = free_port(self.host)
-                while self._internal_port == self._port:  # pragma: no cover  (unlikely)
-                    self._internal_port = free_port(self.host)
+                self._choose_ports()
             with contextlib.suppress(FileNotFoundError):
                 self.log_path.replace(self.log_path.with_suffix(".log.1"))
             self._write_passwords()
@@ -234,13 +239,36 @@ class Broker:
             )
             try:
                 await self._wait_ready()
-            except BrokerError:
+                await self._start_front()
+            except (BrokerError, OSError):
                 await self._terminate()
                 if attempt + 1 == attempts:
                     raise
                 continue
             self.starts += 1
             return
+
+    def _choose_ports(self) -> None:
+        """Pick the public port (unless given) and the private ones, all distinct."""
+        self._port = self._requested_port or free_port(self.host)
+        taken = {self._port}
+        private = []
+        for _ in range(1 if self._answers_tls13 else 2):
+            port = free_port(self.host)
+            while port in taken:  # pragma: no cover  (unlikely)
+                port = free_port(self.host)
+            taken.add(port)
+            private.append(port)
+        self._internal_port = private[0]
+        self._tls_port = self._port if self._answers_tls13 else private[1]
+
+    async def _start_front(self) -> None:
+        """Put the TLS 1.3-ignoring front on the public port, where the firmware needs one."""
+        if self._answers_tls13:
+            return
+        front = Tls13Silent(self.host, self._port, self._tls_port)
+        await front.start()
+        self._front = front
 
     async def _wait_ready(self) -> None:
         loop = asyncio.get_running_loop()
@@ -265,7 +293,7 @@ class Broker:
         return " running" in text
 
     async def _accepts(self) -> bool:
-        for port in (self._port, self._internal_port):
+        for port in (self._tls_port, self._internal_port):
             try:
                 _reader, writer = await asyncio.open_connection(self.host, port)
             except OSError:  # pragma: no cover  (mosquitto logs "running" after listening)
@@ -274,6 +302,9 @@ class Broker:
         return True
 
     async def _terminate(self) -> None:
+        front, self._front = self._front, None
+        if front is not None:
+            await front.stop()
         process, self._process = self._process, None
         if process is None or process.returncode is not None:
             return

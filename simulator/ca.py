@@ -3,8 +3,10 @@
 Real printers present a certificate whose Common Name is the serial number, without a
 subjectAltName and without an Authority Key Identifier (so it is not X.509-strict). The leaf
 certificates issued here look the same, which lets tests exercise exactly the verification the
-client does against real hardware. For the TLS failure tests, issue the server certificate
-from a *different* :class:`TestCA`, or for a different serial.
+client does against real hardware. The CA carries the extensions of Bambu's "BBL CA" (the root
+of X1, P1 and A1 certificates): basic constraints without a path limit and key identifiers, but
+no keyUsage, which X.509-strict verification also refuses. For the TLS failure tests, issue
+the server certificate from a *different* :class:`TestCA`, or for a different serial.
 """
 
 import datetime
@@ -62,22 +64,11 @@ class TestCA:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - _BACKDATE)
             .not_valid_after(now + 10 * _VALIDITY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False
+            )
             .sign(self._key, hashes.SHA256())
         )
         self.cert_path = self.directory / "ca.pem"

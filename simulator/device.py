@@ -35,7 +35,7 @@ from .issued import remember
 if TYPE_CHECKING:
     from .camera_server import CameraServer
 
-__all__ = ["SimulatedPrinter", "make_access_code", "make_serial"]
+__all__ = ["SimulatedPrinter", "encode_report", "make_access_code", "make_serial"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,8 +56,22 @@ _SERIAL_PREFIX = {
     "H2D": "094",
 }
 
+# Models whose firmware never answers a ClientHello offering TLS 1.3 (the P2S on 01.02.00.00,
+# ha-bambulab #2072); every printer answers one that offers at most TLS 1.2.
+_IGNORES_TLS13 = frozenset({"P2S"})
+
 # What `send_malformed()` publishes: broken JSON, valid JSON that is not an object, bad UTF-8.
 MALFORMED_PAYLOADS = (b'{"print": {"gcode_state": ', b"[1, 2, 3]", b'"text"', b"\xff\xfe{}")
+
+
+def encode_report(report: dict[str, Any]) -> bytes:
+    """Encode a report as the printer does: UTF-8 text, raw bytes where the firmware has them.
+
+    Strings may carry raw bytes as surrogate escapes (P1/A1 file names that are not UTF-8);
+    they are written out as those bytes.
+    """
+    text = json.dumps(report, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "surrogateescape")
 
 
 def make_serial(model: str) -> str:
@@ -272,6 +286,7 @@ class SimulatedPrinter:
             cafile=signer.cert_path,
             users={CLIENT_USERNAME: self.access_code, _DEVICE_USERNAME: self._device_password},
             port=self._port,
+            answers_tls13=self.model not in _IGNORES_TLS13,
         )
         await self._broker.start()
         loop = asyncio.get_running_loop()
@@ -380,7 +395,7 @@ class SimulatedPrinter:
 
     def publish_report(self, report: dict[str, Any]) -> bool:
         """Publish one report now; False when the printer's link is down (it is lost)."""
-        return self.publish_raw(json.dumps(report, separators=(",", ":")).encode())
+        return self.publish_raw(encode_report(report))
 
     def publish_raw(self, payload: bytes) -> bool:
         """Publish raw bytes on the report topic; False when the link is down."""

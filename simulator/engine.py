@@ -84,6 +84,7 @@ class VirtualPrinter:
         self.speedup = float(speedup)
         self.seed: Final = zlib.crc32(serial.encode()) if seed is None else int(seed)
         self.reject_control = False
+        self.pushing = True  # `pushing.stop` from any client ends the report stream
         self.legacy_firmware = (
             profile.legacy_firmware if legacy_firmware is None else legacy_firmware
         )
@@ -258,8 +259,11 @@ class VirtualPrinter:
     def status_report(self) -> JsonDict | None:
         """Return the next periodic report: full on X1/H2/P2S, changed fields only on P1/A1.
 
-        P1/A1 return None when nothing changed since the previous report.
+        P1/A1 return None when nothing changed since the previous report; every model
+        returns None while a client has stopped the push stream (`pushing.stop`).
         """
+        if not self.pushing:
+            return None
         return self._reports.periodic(self._sync())
 
     def version_report(self, sequence_id: str = "0") -> JsonDict:
@@ -320,7 +324,8 @@ class VirtualPrinter:
     def handle_request(self, payload: object) -> list[JsonDict]:
         """Answer a request like the printer: replies first, then the report showing the change.
 
-        `pushing.pushall` -> the full report; `info.get_version` -> the module list; control
+        `pushing.pushall` -> the full report; `pushing.stop` -> no more reports until
+        `pushing.start` (-> the full report); `info.get_version` -> the module list; control
         commands (`print.*`, `system.ledctrl`) -> a reply with `result` "success" or "failed" and
         `reason`.  Malformed payloads are ignored (empty list); this never raises.
         """
@@ -332,11 +337,25 @@ class VirtualPrinter:
                 out.extend(self._handle_one(str(module), body))
         return out
 
+    def _handle_pushing(self, command: str) -> list[JsonDict]:
+        """`pushall`/`start` answer with the full report; `stop` ends the stream silently.
+
+        Whether a printer answers `pushall` while its stream is stopped is not known; it keeps
+        answering here, as before the stop.
+
+        Stopping and starting the stream: ha-bambulab issues #92 and #174.
+        """
+        if command != "pushall":
+            self.pushing = command == "start"
+            if not self.pushing:
+                return []
+        return [self._reports.publish_full(self._sync())]
+
     def _handle_one(self, module: str, body: Mapping[str, Any]) -> list[JsonDict]:
         command = str(body["command"])
         sequence_id = str(body.get("sequence_id", "0"))
-        if module == "pushing" and command == "pushall":
-            return [self._reports.publish_full(self._sync())]
+        if module == "pushing" and command in ("pushall", "stop", "start"):
+            return self._handle_pushing(command)
         if module == "info" and command == "get_version":
             return [self.version_report(sequence_id)]
         if not self._commands.supports(module, command):

@@ -133,6 +133,22 @@ class Job:
         return self.stage_index >= len(self.stages)
 
     @property
+    def preparing(self) -> bool:
+        """Whether the file is still being prepared (downloaded), before the first stage."""
+        return self.prepare_elapsed < PREPARE_SECONDS
+
+    @property
+    def file_while_preparing(self) -> str:
+        """The `gcode_file` a P1/A1 reports while preparing: bytes that are not UTF-8.
+
+        A stray 0xF0 byte before the name, and the name in latin-1, as raw bytes: P1P and A1
+        firmware sends such bytes (ha-bambulab issues #138 and #1746). The bytes ride in the
+        string as surrogate escapes; `simulator.device.encode_report` writes them out raw.
+        """
+        raw = b"\xf0" + self.name.encode("latin-1", "replace") + b".gcode"
+        return raw.decode("utf-8", "surrogateescape")
+
+    @property
     def prepare_percent(self) -> int:
         """How far the file preparation got (`gcode_file_prepare_percent`, 0-100)."""
         return min(100, int(self.prepare_elapsed / PREPARE_SECONDS * 100 + 1e-9))

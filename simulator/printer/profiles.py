@@ -165,7 +165,7 @@ PROFILES: Final[Mapping[PrinterModel, ModelProfile]] = {
         ),
         ModelProfile(
             PrinterModel.P2S, "x1", "Bambu Lab P2S", "", AmsKind.AMS_2_PRO, "02.00.19.47",
-            1, False, "01.00.00.00", _X1_STAGES,
+            1, False, "01.02.00.00", _X1_STAGES,
             (("mc", "MC09", "02.02.56.50", "02.02.56.50"),
              ("th", "TH08", "02.00.17.46", "00.00.17.22"),
              ("ap", "AP05", "00.00.50.02", "00.00.01.11")),

@@ -90,6 +90,10 @@ class StatusWriter:
             pr["prepare_per"] = job.prepare_percent
         if self._model.full_reports:
             pr["gcode_file"] = "/data/Metadata/plate_1.gcode"
+        elif self._process.job is job and job.preparing:
+            pr["gcode_file"] = job.file_while_preparing
+        else:
+            pr["gcode_file"] = ""
 
     def _write_temperatures(self, pr: JsonDict) -> None:
         thermals = self._thermals

@@ -632,12 +632,6 @@ async def test_connack_codes(leak_check: None, code: int, error: type[BambuError
             await PrinterClient(broker.settings()).async_connect(timeout=2)
 
 
-async def test_refused_subscription_is_auth_error(leak_check: None) -> None:
-    async with ScriptedBroker(suback=0x80) as broker:
-        with pytest.raises(AuthError, match="subscription"):
-            await PrinterClient(broker.settings()).async_connect(timeout=2)
-
-
 async def test_malformed_mqtt_after_connect_drops_the_link(leak_check: None) -> None:
     recorder = Recorder()
     # A PUBLISH too short for its topic: paho fails on it, the link ends, the connect fails.

@@ -33,6 +33,13 @@ def test_pushall(factory: CommandFactory) -> None:
     assert command.expects_reply is False  # answered by a full push_status
 
 
+def test_push_start(factory: CommandFactory) -> None:
+    """Restarts a push stream another client stopped, as ha-bambulab's pybambu does."""
+    command = factory.push_start()
+    assert command.payload == {"pushing": {"sequence_id": command.sequence_id, "command": "start"}}
+    assert command.expects_reply is False  # answered by a full push_status
+
+
 def test_get_version(factory: CommandFactory) -> None:
     command = factory.get_version()
     assert command.payload == {

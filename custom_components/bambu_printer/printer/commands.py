@@ -78,6 +78,10 @@ class CommandFactory:
         """Ask for the full state; the answer is a full push_status, not a sequence-id reply."""
         return self._build("pushing", "pushall", version=1, push_target=1, expects_reply=False)
 
+    def push_start(self) -> Command:
+        """Restart the report stream another client stopped; answered by a full report."""
+        return self._build("pushing", "start", expects_reply=False)
+
     def get_version(self) -> Command:
         """Ask for firmware versions and modules (model recognition, firmware sensor)."""
         return self._build("info", "get_version")

@@ -16,6 +16,10 @@ class ConnectTimeout(ConnectError):
     """The printer or service did not answer in time."""
 
 
+class SubscriptionRefused(ConnectError):
+    """The broker took the login but refused the report subscription: not a credentials error."""
+
+
 class AuthError(BambuError):
     """The access code, token or password was refused."""
 

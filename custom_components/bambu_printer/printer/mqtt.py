@@ -27,6 +27,7 @@ from .errors import (
     ConnectError,
     ConnectTimeout,
     NotConnected,
+    SubscriptionRefused,
 )
 from .mqtt_link import MqttLink, open_mqtt_link
 from .state import PrinterState, is_full_report
@@ -105,6 +106,10 @@ class PrinterClient:
     exponential backoff until ``async_stop``, or until the printer refuses the credentials
     (then the auth-failure listeners run and the client stays down: retrying a wrong access
     code helps nobody). ``sleep`` and ``rand`` are injectable so tests can run the backoff fast.
+
+    Another client can stop the printer's report stream (``pushing.stop``); the link then
+    stays up but no status report comes. After ``restart_pushes_after`` seconds without one
+    the client sends ``pushing.start``, and again each such period while none comes.
     """
 
     def __init__(
@@ -117,6 +122,7 @@ class PrinterClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         stable_after: float = 60.0,
+        restart_pushes_after: float = 20.0,
     ) -> None:
         self.settings = settings
         self.state = state if state is not None else PrinterState()
@@ -125,6 +131,9 @@ class PrinterClient:
         self._sleep = sleep
         self._rand = rand
         self._stable_after = stable_after
+        self._restart_pushes_after = restart_pushes_after
+        self._last_push = 0.0
+        self._push_watch: asyncio.TimerHandle | None = None
         self._client_id = settings.client_id or f"bambu_printer_{secrets.token_hex(6)}"
         self._available = False
         self._connection: MqttLink | None = None
@@ -193,7 +202,8 @@ class PrinterClient:
         """Connect, subscribe, ask for the full state and return once it was merged.
 
         Returns at once when already connected (or reconnecting in the background).
-        Raises :class:`AuthError`, :class:`TlsError`, :class:`ConnectError` or
+        Raises :class:`AuthError`, :class:`TlsError`, :class:`ConnectError` (its subclass
+        :class:`SubscriptionRefused` when the login worked but the subscription did not) or
         :class:`ConnectTimeout` (nothing useful within ``timeout`` seconds).
         """
         if self._supervisor is not None and not self._supervisor.done():
@@ -221,6 +231,7 @@ class PrinterClient:
         if supervisor is not None and not supervisor.done():
             supervisor.cancel()
             await asyncio.wait([supervisor])
+        self._unwatch_pushes()
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
@@ -233,6 +244,7 @@ class PrinterClient:
         self._connected_at = asyncio.get_running_loop().time()
         self.connects += 1
         self._set_available(True)
+        self._watch_pushes()
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(connection), name=f"bambu_printer {self.serial} supervisor"
         )
@@ -267,7 +279,7 @@ class PrinterClient:
                 )
                 connection.add_close_callback(first.fail)
                 connection.watch_silence(3 * settings.keepalive, self._on_quiet)
-                _check_suback(await connection.subscribe([(settings.report_topic, 0)]))
+                self._check_suback(await connection.subscribe([(settings.report_topic, 0)]))
                 await self._send(connection, self.commands.pushall())
                 await self._send(connection, self.commands.get_version())
                 await first.any
@@ -305,6 +317,7 @@ class PrinterClient:
         loop = asyncio.get_running_loop()
         while True:
             reason = await connection.wait_closed()
+            self._unwatch_pushes()
             await connection.close()
             self._connection = None
             self._fail_pending("the connection to the printer was lost")
@@ -320,6 +333,7 @@ class PrinterClient:
             self._connected_at = loop.time()
             self.connects += 1
             self._set_available(True)
+            self._watch_pushes()
 
     async def _reconnect_with_backoff(self) -> MqttLink | None:
         """Retry until connected (returned) or the credentials are refused (None).
@@ -351,7 +365,57 @@ class PrinterClient:
             except Exception:
                 _LOGGER.exception("Auth failure listener failed")
 
+    def _check_suback(self, codes: tuple[int, ...]) -> None:
+        """Raise SubscriptionRefused when the broker refused the report subscription.
+
+        The login succeeded before this, so the access code is right: no reauth for it.
+        """
+        if codes and codes[0] < _SUBACK_FAILURE:
+            return
+        _LOGGER.warning(
+            "Printer %s accepted the login but refused the subscription to its reports; "
+            "this is not an access code problem, retrying later",
+            self.serial,
+        )
+        raise SubscriptionRefused(f"printer {self.serial} refused the subscription to its reports")
+
     # ---------------------------------------------------------------------------- messages
+
+    def _watch_pushes(self) -> None:
+        """Start looking out for a stopped report stream on the current connection."""
+        self._unwatch_pushes()
+        loop = asyncio.get_running_loop()
+        self._last_push = loop.time()
+        self._push_watch = loop.call_later(self._restart_pushes_after, self._check_pushes)
+
+    def _unwatch_pushes(self) -> None:
+        if self._push_watch is not None:
+            self._push_watch.cancel()
+            self._push_watch = None
+
+    def _check_pushes(self) -> None:
+        """Ask for the report stream again when none came for ``restart_pushes_after`` s.
+
+        The timer wakes once per period while reports flow; it re-arms itself.
+        """
+        self._push_watch = None
+        connection = self._connection
+        if connection is None or connection.closed:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._restart_pushes_after - (loop.time() - self._last_push)
+        if wait <= 0:
+            _LOGGER.debug(
+                "Printer %s sent no report for %.0f s; asking it to push again",
+                self.serial,
+                self._restart_pushes_after,
+            )
+            with contextlib.suppress(NotConnected):
+                connection.publish_nowait(
+                    self.settings.request_topic, self.commands.push_start().encode()
+                )
+            wait = self._restart_pushes_after
+        self._push_watch = loop.call_later(wait, self._check_pushes)
 
     def _on_quiet(self) -> None:
         """Ask a printer that stopped reporting for its state before declaring it dead."""
@@ -371,7 +435,7 @@ class PrinterClient:
             _LOGGER.debug("Dropping a %d byte report (too large)", len(payload))
             return
         try:
-            message = json.loads(payload)
+            message = json.loads(_decode(payload, self.serial))
         except (ValueError, RecursionError):
             _LOGGER.debug("Dropping a report that is not valid JSON")
             return
@@ -383,6 +447,9 @@ class PrinterClient:
 
     def _handle_report(self, message: Mapping[str, Any]) -> None:
         _LOGGER.debug("Report from %s: %s", self.serial, ", ".join(map(str, message)))
+        body = message.get("print")
+        if isinstance(body, Mapping) and body.get("command") == "push_status":
+            self._last_push = asyncio.get_running_loop().time()
         try:
             changed = self.state.apply(message)
         except Exception:
@@ -501,9 +568,18 @@ class _FirstReport:
                 future.cancel()
 
 
-def _check_suback(codes: tuple[int, ...]) -> None:
-    if not codes or codes[0] >= _SUBACK_FAILURE:
-        raise AuthError("the broker refused the subscription to the printer's reports")
+def _decode(payload: bytes, serial: str) -> str:
+    """Decode a report as UTF-8, replacing the bytes that are not, so the report is kept.
+
+    P1 and A1 firmware sometimes sends such bytes (a file name). Replacing only them keeps
+    every valid character of the same report, where a latin-1 reading of the whole report
+    would garble them all (Chinese job names have been seen that way).
+    """
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        _LOGGER.debug("Report from %s has bytes that are not UTF-8; replaced them", serial)
+        return payload.decode("utf-8", "replace")
 
 
 def _add[T](listeners: list[T], callback: T) -> Callable[[], None]:

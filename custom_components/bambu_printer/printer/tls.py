@@ -7,6 +7,10 @@ which callers do by passing ``server_hostname=<serial>`` when they connect. Pyth
 check falls back to the Common Name when a certificate has no subjectAltName, which is exactly
 the case for printer certificates.
 
+Printer contexts speak TLS 1.2 only. Every printer accepts it, while the P2S on firmware
+01.02.00.00 never answers a ClientHello that offers TLS 1.3 (the handshake hangs). The cloud
+context (Bambu's public services) is no printer connection and keeps TLS 1.3.
+
 Building an :class:`ssl.SSLContext` and loading certificates is blocking file I/O, so
 :func:`async_get_ssl_context` builds each context once in the executor and caches it.
 """
@@ -48,8 +52,10 @@ def bambu_ca_files() -> list[Path]:
 
 
 def _base_context() -> ssl.SSLContext:
+    """Speak TLS 1.2 only: every printer takes it, and a P2S never answers a TLS 1.3 offer."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
     return context
 
 
