@@ -155,6 +155,22 @@ async def test_refresh_reconnects_at_once_when_offline(
 
 
 @pytest.mark.usefixtures("trust_simulator")
+async def test_home_assistant_stop_is_no_outage(
+    hass: HomeAssistant, printer: SimulatedPrinter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping Home Assistant closes the link without reporting an outage or an error."""
+    entry = await setup_entry(hass, make_entry(printer))
+    client = entry.runtime_data.coordinator.client
+    await hass.async_stop()
+    assert not client.available
+    assert "reconnecting in the background" not in caplog.text
+    assert "Lost connection" not in caplog.text
+    # The test harness unloads the entry after the stop, which Home Assistant itself does not.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == []
+
+
+@pytest.mark.usefixtures("trust_simulator")
 async def test_silent_printer_goes_unavailable(
     hass: HomeAssistant, printer: SimulatedPrinter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
