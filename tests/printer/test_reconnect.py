@@ -85,3 +85,25 @@ async def test_retry_now_does_nothing_when_connected_or_stopped(
     async with asyncio.timeout(0.5):
         await stopped.async_retry_now()
     assert not stopped.available
+
+
+async def test_port_answering_without_mqtt_is_retried(
+    sim_printer: SimulatedPrinter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A port that takes the probe but no MQTT session (still booting) is retried until up."""
+    backoff = Backoff(initial=0.02, maximum=0.05, jitter=0.0)
+    async with connected_client(sim_printer, backoff=backoff) as client:
+        opened = count_full_attempts(monkeypatch)
+        await sim_printer.stop_broker()
+        await wait_until(lambda: not client.available)
+
+        async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.close()
+
+        booting = await asyncio.start_server(hang_up, sim_printer.host, sim_printer.port)
+        async with booting:
+            await wait_until(lambda: len(opened) >= 2)
+            assert not client.available
+        await booting.wait_closed()
+        await sim_printer.start_broker()
+        await wait_until(lambda: client.available, 5)
