@@ -511,6 +511,10 @@ class DemoStack:
             stdout=asyncio.subprocess.PIPE,
             stderr=self._simulator_log,
             preexec_fn=_die_with_parent,  # this process has no threads
+            # A session of its own: Ctrl-C in the terminal reaches the demo and Home Assistant,
+            # not the printers, which the demo stops only once Home Assistant has let go of
+            # them (else Home Assistant could see them vanish first and report an outage).
+            start_new_session=True,
         )
         stdout = self.simulator.stdout
         assert stdout is not None  # noqa: S101  (PIPE above)
@@ -604,12 +608,19 @@ class DemoStack:
 
     async def stop(self) -> None:
         """Stop Home Assistant, then the simulator (and so its brokers); idempotent."""
+        started = time.monotonic()
         hass, self.hass = self.hass, None
         if hass is not None:
             await _terminate(hass, HA_STOP_TIMEOUT)
+        hass_stopped = time.monotonic()
         simulator, self.simulator = self.simulator, None
         if simulator is not None:
             await _terminate(simulator, SIMULATOR_STOP_TIMEOUT)
+        if hass is not None or simulator is not None:
+            self.say(
+                f"Home Assistant was down {hass_stopped - started:.1f} s into the stop, "
+                f"the simulator {time.monotonic() - hass_stopped:.1f} s later"
+            )
         drain, self._drain = self._drain, None
         if drain is not None:
             drain.cancel()

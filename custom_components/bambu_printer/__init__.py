@@ -54,11 +54,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
     entry.async_on_unload(coordinator.async_detach)
 
     async def _async_stop_on_shutdown(_event: Event) -> None:
+        # Home Assistant stopping is no outage: stop listening before the link closes, so
+        # nothing reports the printer unavailable or a reconnect.
+        coordinator.async_detach()
         await client.async_stop()
 
-    entry.async_on_unload(
-        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop_on_shutdown)
-    )
+    # Not listen_once: the entry may still be unloaded after the stop event, and removing a
+    # one-time listener that already ran is an error.
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop_on_shutdown))
     entry.runtime_data = BambuRuntimeData(coordinator=coordinator)
 
     if coordinator.read_only:

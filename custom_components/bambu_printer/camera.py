@@ -20,8 +20,8 @@ from typing import Any, Final
 
 from aiohttp import web
 from homeassistant.components.camera import Camera, CameraEntityFeature
-from homeassistant.const import CONF_HOST
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import CONF_HOST, EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
@@ -165,7 +165,20 @@ class BambuJpegCamera(BambuCameraBase):
         )
         self._stream = CameraStream(client, idle_timeout=IDLE_TIMEOUT)
         self._unsubscribe_stream = self._stream.add_listener(self._handle_stream_change)
+        self.async_on_remove(
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_close_on_stop)
+        )
         await super().async_added_to_hass()
+
+    async def _async_close_on_stop(self, _event: Event) -> None:
+        """Close the stream when Home Assistant stops, which ends every viewer's response.
+
+        Home Assistant does not remove entities on stop, and its web server waits up to 10 s
+        for open responses before cutting them off: an MJPEG response only ends when its
+        stream does.
+        """
+        if self._stream is not None:
+            await self._stream.close()
 
     async def async_will_remove_from_hass(self) -> None:
         """Close the stream and forget any pending retry."""
@@ -183,7 +196,7 @@ class BambuJpegCamera(BambuCameraBase):
     ) -> bytes | None:
         """Return a frame at most 2 s old, opening the stream for it if needed (5 s at most)."""
         stream = self._stream
-        if stream is None:
+        if stream is None or stream.closed:
             return None
         try:
             return await stream.latest_frame(max_age=STILL_MAX_AGE, timeout=STILL_TIMEOUT)
@@ -194,7 +207,7 @@ class BambuJpegCamera(BambuCameraBase):
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
         """Serve every frame the printer sends as MJPEG while the viewer stays connected."""
         stream = self._stream
-        if stream is None:
+        if stream is None or stream.closed:
             return None
         stream.acquire()  # held for the whole response: the idle countdown waits for it
         try:

@@ -125,10 +125,17 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         """Answer a refresh someone asked for (update_entity): ask the printer for everything.
 
         Reports arrive by push; the answer to this pushall is merged when it comes. The state
-        returned is what is known now.
+        returned is what is known now. Offline, the client first tries to reconnect at once
+        instead of at its next retry (connecting asks for the full state itself).
         """
+        client = self.client
+        offline = not client.available
+        if offline:
+            await client.async_retry_now()
+        if offline and client.available:
+            return client.state
         await self._async_push_all(UpdateFailed)
-        return self.client.state
+        return client.state
 
     async def async_send(self, command: Command) -> Reply:
         """Send a control command and wait for the printer's answer.

@@ -370,6 +370,11 @@ class CameraStream:
         return self._connected
 
     @property
+    def closed(self) -> bool:
+        """Return True once `close` was called: no viewer or still request is served again."""
+        return self._closed
+
+    @property
     def consumers(self) -> int:
         """Return how many viewers currently hold the stream."""
         return self._consumers

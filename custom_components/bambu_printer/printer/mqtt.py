@@ -81,10 +81,14 @@ class ConnectionSettings:
 
 @dataclass(frozen=True)
 class Backoff:
-    """Reconnect delays: ``initial * 2**attempt`` capped at ``maximum``, +-``jitter`` spread."""
+    """Reconnect delays: ``initial * 2**attempt`` capped at ``maximum``, +-``jitter`` spread.
+
+    The cap is low so a printer that was off for hours is back seconds after it answers; each
+    attempt starts with a plain TCP probe, so retrying an absent printer stays cheap.
+    """
 
     initial: float = 1.0
-    maximum: float = 60.0
+    maximum: float = 5.0
     jitter: float = 0.2
 
     def delay(self, attempt: int, rand: float) -> float:
@@ -141,6 +145,8 @@ class PrinterClient:
         self._supervisor: asyncio.Task[None] | None = None
         self._reconnect = False
         self._attempt = 0
+        self._wake: asyncio.Future[None] | None = None
+        self._attempt_waiters: list[asyncio.Future[None]] = []
         self._connect_timeout = 10.0
         self._first_report: _FirstReport | None = None
         self._pending: list[tuple[Command, asyncio.Future[Reply]]] = []
@@ -344,14 +350,86 @@ class PrinterClient:
             delay = self._backoff.delay(self._attempt, self._rand())
             self._attempt += 1
             _LOGGER.debug("Reconnecting to printer %s in %.1f s", self.serial, delay)
-            await self._sleep(delay)
+            await self._pause(delay)
             try:
-                return await self._connect_once(self._connect_timeout)
+                if await self._probe():
+                    return await self._connect_once(self._connect_timeout)
             except AuthError:
                 self._auth_failed()
                 return None
             except BambuError as err:
                 _LOGGER.debug("Reconnect to printer %s failed: %s", self.serial, err)
+            finally:
+                self._attempt_over()
+
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds before the next attempt, or until ``async_retry_now``."""
+        loop = asyncio.get_running_loop()
+        wake = self._wake = loop.create_future()
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait([sleeper, wake], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._wake = None
+            wake.cancel()
+            if not sleeper.done():
+                sleeper.cancel()
+                await asyncio.wait([sleeper])
+
+    async def _probe(self) -> bool:
+        """Return whether the broker's port takes a TCP connection (no TLS, no thread).
+
+        An absent printer refuses or ignores the connect; the full attempt, which holds an
+        executor thread for up to its connect timeout, is saved for one that answers.
+        """
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(_PROBE_TIMEOUT):
+                transport, _protocol = await loop.create_connection(
+                    asyncio.Protocol, settings.host, settings.port
+                )
+        except (OSError, TimeoutError, ValueError) as err:
+            reason = (err.strerror if isinstance(err, OSError) else None) or type(err).__name__
+            _LOGGER.debug(
+                "Printer %s does not answer at %s:%s: %s",
+                self.serial,
+                settings.host,
+                settings.port,
+                reason,
+            )
+            return False
+        transport.close()
+        return True
+
+    async def async_retry_now(self) -> None:
+        """Make a client that is reconnecting try at once; return when that attempt is over.
+
+        For a refresh the user asked for: the printer may be back long before the next retry
+        is due. Does nothing when connected, stopped, or stopped by refused credentials;
+        read ``available`` afterwards.
+        """
+        supervisor = self._supervisor
+        if self._available or not self._reconnect or supervisor is None or supervisor.done():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._attempt_waiters.append(waiter)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+        try:
+            await asyncio.wait([waiter, supervisor], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            with contextlib.suppress(ValueError):
+                self._attempt_waiters.remove(waiter)
+            waiter.cancel()
+
+    def _attempt_over(self) -> None:
+        """Tell whoever waits in ``async_retry_now`` that an attempt has ended."""
+        waiters, self._attempt_waiters = self._attempt_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _auth_failed(self) -> None:
         _LOGGER.error(
@@ -532,6 +610,8 @@ class PrinterClient:
 _SUBACK_FAILURE: Final = 0x80
 _FULL_REPORT_GRACE: Final = 3.0
 _PUSHALL_RETRY: Final = 1.0
+# A printer on the LAN answers a TCP connect within milliseconds; one that is off never does.
+_PROBE_TIMEOUT: Final = 2.0
 
 
 class _FirstReport:
