@@ -219,10 +219,9 @@ class Broker:
             return
         executable = find_mosquitto()
         self.directory.mkdir(parents=True, exist_ok=True)
-        attempts = 3 if self.starts == 0 else 1
+        attempts = 3
         for attempt in range(attempts):
-            if self.starts == 0:  # later starts reuse the ports: clients see a reboot
-                self._choose_ports()
+            self._choose_ports()
             with contextlib.suppress(FileNotFoundError):
                 self.log_path.replace(self.log_path.with_suffix(".log.1"))
             self._write_passwords()
@@ -249,8 +248,13 @@ class Broker:
             return
 
     def _choose_ports(self) -> None:
-        """Pick the public port (unless given) and the private ones, all distinct."""
-        self._port = self._requested_port or free_port(self.host)
+        """Pick the public port once (unless given) and fresh private ones for every start.
+
+        The public port stays, so clients see a reboot. The private ones are chosen again:
+        while the broker was down, another socket may have been given a released one.
+        """
+        if self.starts == 0:
+            self._port = self._requested_port or free_port(self.host)
         taken = {self._port}
         private = []
         for _ in range(1 if self._answers_tls13 else 2):

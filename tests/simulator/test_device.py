@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import socket
 import ssl
 import struct
 from pathlib import Path
@@ -403,3 +404,17 @@ def test_printers_report_at_their_own_phase() -> None:
     assert len({round(phase, 2) for phase in phases}) > 20
     again = SimulatedPrinter("P1S", serial=printers[0].serial, report_interval=1.0)
     assert again.report_phase == phases[0]  # the same printer keeps its phase
+
+
+async def test_broker_restarts_when_its_private_port_was_taken_meanwhile(broker: Broker) -> None:
+    """A released private port may be handed to another socket during the downtime."""
+    async with broker:
+        public, private = broker.port, broker.internal_port
+        await broker.stop()
+        with socket.socket() as squatter:
+            squatter.bind((broker.host, private))
+            squatter.listen()
+            await broker.start()
+            assert broker.port == public
+            assert broker.internal_port != private
+            await _login(broker, "12345678")
