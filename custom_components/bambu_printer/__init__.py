@@ -6,13 +6,14 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util.json import json_loads
 
 from .account import async_sync_account, is_account_entry
 from .connection import async_connection_settings
 from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry, BambuRuntimeData
-from .printer.errors import AuthError, ConnectError, TlsError
+from .printer.errors import AuthError, ConnectError, TlsError, TlsNameMismatch, TlsUntrusted
 from .printer.mqtt import PrinterClient
 
 
@@ -25,7 +26,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
     if is_account_entry(entry.data):
         await async_sync_account(hass, entry)
     settings = await async_connection_settings(hass, entry.data)
-    client = PrinterClient(settings)
+    client = PrinterClient(settings, loads=json_loads)
     try:
         await client.async_start(timeout=VALIDATE_TIMEOUT)
     except AuthError as err:
@@ -35,11 +36,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
         ) from err
     except TlsError as err:
         await client.async_stop()
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="tls_failed",
-            translation_placeholders={"serial": settings.serial},
-        ) from err
+        raise _tls_not_ready(err, settings.host, settings.serial) from err
     except ConnectError as err:
         await client.async_stop()
         raise ConfigEntryNotReady(
@@ -68,6 +65,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
         _async_remove_control_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _tls_not_ready(err: TlsError, host: str, serial: str) -> ConfigEntryNotReady:
+    """Say which check failed: another printer's certificate, none from Bambu Lab, or no TLS."""
+    if isinstance(err, TlsNameMismatch) and err.presented is not None:
+        key, placeholders = "tls_other_printer", {"cert_name": err.presented}
+    elif isinstance(err, TlsNameMismatch):
+        key, placeholders = "tls_failed", {}
+    elif isinstance(err, TlsUntrusted):
+        key, placeholders = "tls_untrusted", {}
+    else:
+        key, placeholders = "tls_handshake", {"reason": str(err)}
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"host": host, "serial": serial, **placeholders},
+    )
 
 
 def _async_remove_control_entities(hass: HomeAssistant, entry: BambuConfigEntry) -> None:

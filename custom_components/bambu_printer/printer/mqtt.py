@@ -110,6 +110,7 @@ class PrinterClient:
     exponential backoff until ``async_stop``, or until the printer refuses the credentials
     (then the auth-failure listeners run and the client stays down: retrying a wrong access
     code helps nobody). ``sleep`` and ``rand`` are injectable so tests can run the backoff fast.
+    ``loads`` parses a report's bytes: Home Assistant hands in its own, faster JSON parser.
 
     Another client can stop the printer's report stream (``pushing.stop``); the link then
     stays up but no status report comes. After ``restart_pushes_after`` seconds without one
@@ -127,8 +128,10 @@ class PrinterClient:
         rand: Callable[[], float] = random.random,
         stable_after: float = 60.0,
         restart_pushes_after: float = 20.0,
+        loads: Callable[[bytes | str], Any] = json.loads,
     ) -> None:
         self.settings = settings
+        self._loads = loads
         self.state = state if state is not None else PrinterState()
         self.commands = commands if commands is not None else CommandFactory()
         self._backoff = backoff or Backoff()
@@ -513,7 +516,7 @@ class PrinterClient:
             _LOGGER.debug("Dropping a %d byte report (too large)", len(payload))
             return
         try:
-            message = json.loads(_decode(payload, self.serial))
+            message = self._parse(payload)
         except (ValueError, RecursionError):
             _LOGGER.debug("Dropping a report that is not valid JSON")
             return
@@ -523,8 +526,16 @@ class PrinterClient:
         self.reports_received += 1
         self._handle_report(message)
 
+    def _parse(self, payload: bytes) -> Any:
+        """Parse the bytes as they came; only a failed parse pays for decoding them first."""
+        try:
+            return self._loads(payload)
+        except ValueError:
+            return self._loads(_decode(payload, self.serial))
+
     def _handle_report(self, message: Mapping[str, Any]) -> None:
-        _LOGGER.debug("Report from %s: %s", self.serial, ", ".join(map(str, message)))
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            _LOGGER.debug("Report from %s: %s", self.serial, ", ".join(map(str, message)))
         body = message.get("print")
         if isinstance(body, Mapping) and body.get("command") == "push_status":
             self._last_push = asyncio.get_running_loop().time()
