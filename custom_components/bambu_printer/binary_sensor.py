@@ -63,7 +63,10 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.UPDATE,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.data.firmware.update_available,
-        attr_fn=lambda state: {"new_version": state.firmware.new_version},
+        attr_fn=lambda state: {
+            "new_version": state.firmware.new_version,
+            "ams_update_available": state.firmware.ams_update_available,
+        },
         exists_fn=lambda coordinator: coordinator.data.reported.firmware_update,
     ),
 )

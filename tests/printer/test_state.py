@@ -103,7 +103,7 @@ def test_p1p() -> None:
     assert not state.print_error.active
     assert state.sdcard is True
     assert state.firmware == Firmware(
-        version="01.07.00.00", update_available=False, new_version=None
+        version="01.07.00.00", update_available=False, new_version=None, ams_update_available=False
     )
     assert state.camera == Camera(  # no `rtsp_url`: P1 printers have no RTSPS stream
         rtsp_enabled=None, rtsp_url=None, recording=True, timelapse=False, resolution=None
@@ -238,7 +238,7 @@ def test_x1c_multi_ams() -> None:
     (spool,) = state.external_spools  # vir_slot with one empty holder, id 255
     assert (spool.tray_id, spool.empty, spool.color) == (255, True, None)
     assert state.firmware == Firmware(
-        version="01.09.00.01", update_available=False, new_version=None
+        version="01.09.00.01", update_available=False, new_version=None, ams_update_available=False
     )
     assert state.camera.rtsp_enabled
     assert state.camera.rtsp_url == "**REDACTED**"
@@ -322,7 +322,7 @@ def test_p1p_without_ams() -> None:
     )
     assert (active.nozzle_temp_min, active.nozzle_temp_max) == (230, 280)
     assert state.firmware == Firmware(
-        version="01.08.02.00", update_available=False, new_version=None
+        version="01.08.02.00", update_available=False, new_version=None, ams_update_available=False
     )
     assert dict(state.lights) == {"chamber_light": "on"}
 
@@ -372,7 +372,10 @@ def test_nested_objects_merge_recursively() -> None:
     }
     assert state.apply(delta(upgrade_state=upgrade))
     assert state.firmware == Firmware(
-        version="01.07.00.00", update_available=True, new_version="01.08.00.00"
+        version="01.07.00.00",
+        update_available=True,
+        new_version="01.08.00.00",
+        ams_update_available=False,
     )
     merged = state.print_data["upgrade_state"]
     assert merged["status"] == "IDLE"  # kept from the full report
@@ -834,9 +837,9 @@ def test_firmware_update_from_version_number_field() -> None:
     state.apply(
         delta(upgrade_state={"ota_new_version_number": "01.02.00.00", "new_version_state": 1})
     )
-    assert state.firmware == Firmware("01.01.01.00", True, "01.02.00.00")
+    assert state.firmware == Firmware("01.01.01.00", True, "01.02.00.00", False)
     empty = PrinterState()
-    assert empty.firmware == Firmware(None, None, None)
+    assert empty.firmware == Firmware(None, None, None, None)
 
 
 # --------------------------------------------------------------------------- robustness
@@ -1022,7 +1025,7 @@ def test_new_version_list_with_other_modules() -> None:
         {"name": "ota", "new_ver": "01.07.00.00"},
     ]
     state.apply(delta(upgrade_state={"new_ver_list": versions, "new_version_state": 2}))
-    assert state.firmware == Firmware("01.07.00.00", False, None)  # the same version: no update
+    assert state.firmware == Firmware("01.07.00.00", False, None, False)  # nothing offered
 
 
 def test_unexpected_errors_never_escape(

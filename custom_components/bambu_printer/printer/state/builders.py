@@ -52,6 +52,7 @@ _ACTIVE_STATES: Final = frozenset(
     {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
 )
 _DONE_STATES: Final = frozenset({GcodeState.IDLE, GcodeState.FINISH, GcodeState.FAILED})
+_UPDATE_OFFERED: Final = 1  # `upgrade_state.new_version_state`: 1 offered, 2 (or 0) none
 _LIGHT_OFF: Final = "off"  # `lights_report` modes: "on", "off", "flashing"
 _MISSING: Final[Any] = object()
 
@@ -291,23 +292,27 @@ def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any) -> Nozzle:
 
 
 def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]) -> Firmware:
-    """Compare the `ota` module's version with the one `upgrade_state` offers."""
+    """Read the printer's offer: `new_version_state` 1 means one, the modules say for what."""
     ota = versions.get("ota")
     version = nonempty_str(ota.get("sw_ver")) if ota is not None else None
     upgrade = dict_or_none(upgrade_state) or {}
+    offered = int_or_none(upgrade.get("new_version_state"))
+    if offered is None:
+        return Firmware(version, None, None, None)
+    if offered != _UPDATE_OFFERED:
+        return Firmware(version, False, None, False)
     new_version = None
+    ams = nonempty_str(upgrade.get("ams_new_version_number")) is not None
     for item in list_or_empty(upgrade.get("new_ver_list")):
-        if type(item) is dict and item.get("name") == "ota":
+        if type(item) is not dict:
+            continue
+        name = item.get("name")
+        if name == "ota":
             new_version = nonempty_str(item.get("new_ver"))
-            break
+        elif type(name) is str and name.startswith("ams"):
+            ams = True
     if new_version is None:
         new_version = nonempty_str(upgrade.get("ota_new_version_number"))
-    state = int_or_none(upgrade.get("new_version_state"))
-    available: bool | None
-    if state == 1 or (new_version is not None and version is not None and new_version != version):
-        available = True
-    elif state is None and new_version is None:
-        available = None
-    else:
-        available = False
-    return Firmware(version, available, new_version if available else None)
+    # An offer naming no module at all is taken for the printer's own firmware.
+    main = new_version != version if new_version is not None else not ams
+    return Firmware(version, main, new_version if main else None, ams)

@@ -127,11 +127,12 @@ class AmsUnit:
 
 @dataclass(frozen=True, slots=True)
 class Firmware:
-    """Main firmware version (the `ota` module) and whether an update is offered."""
+    """Main firmware version (the `ota` module) and the updates the printer offers."""
 
     version: str | None
-    update_available: bool | None
-    new_version: str | None
+    update_available: bool | None  # for the printer itself; None until it reports
+    new_version: str | None  # the offered printer firmware, when the printer names it
+    ams_update_available: bool | None  # an AMS firmware update is offered
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,109 @@
+"""The views control decisions read: firmware offers, authorization control, the job's times."""
+
+from typing import Any
+
+import pytest
+
+from custom_components.bambu_printer.printer.state import Firmware, PrinterState
+from tests.captures import CAPTURE_NAMES, pushall_report, version_report
+
+NOW = 1_750_000_000.0
+
+
+def loaded(name: str) -> PrinterState:
+    state = PrinterState()
+    state.apply(version_report(name), now=NOW)
+    state.apply(pushall_report(name), now=NOW)
+    return state
+
+
+def delta(**fields: Any) -> dict[str, Any]:
+    """A P1-style delta report."""
+    return {"print": {"command": "push_status", "msg": 1, "sequence_id": "9", **fields}}
+
+
+# --------------------------------------------------------------------------- firmware
+
+
+@pytest.mark.parametrize("name", CAPTURE_NAMES)
+def test_captures_offer_no_update(name: str) -> None:
+    """Every capture says `new_version_state` 0 or 2: nothing is offered."""
+    firmware = loaded(name).firmware
+    assert (firmware.update_available, firmware.new_version) == (False, None)
+    assert firmware.ams_update_available is False
+
+
+def test_a_different_version_without_the_printers_word_is_no_update() -> None:
+    """Only `new_version_state` 1 means an update; a differing number alone does not."""
+    state = loaded("MOCK-H2D")
+    state.apply(
+        delta(upgrade_state={"new_version_state": 2, "ota_new_version_number": "01.02.00.00"})
+    )
+    assert state.firmware == Firmware("01.01.01.00", False, None, False)
+
+
+def test_p1_offer_of_main_firmware() -> None:
+    """P1 firmware lists the offer per module in `new_ver_list`; "ota" is the printer's own."""
+    state = loaded("P1P")
+    offer = [{"name": "ota", "cur_ver": "01.07.00.00", "new_ver": "01.08.00.00"}]
+    state.apply(delta(upgrade_state={"new_version_state": 1, "new_ver_list": offer}))
+    assert state.firmware == Firmware("01.07.00.00", True, "01.08.00.00", False)
+
+
+def test_p1_offer_for_the_ams_only() -> None:
+    """An offer that lists only AMS modules is an AMS update, not a printer update."""
+    state = loaded("P1P")
+    offer = [{"name": "ams/0", "cur_ver": "00.00.06.44", "new_ver": "00.00.06.49"}]
+    state.apply(delta(upgrade_state={"new_version_state": 1, "new_ver_list": offer}))
+    assert state.firmware == Firmware("01.07.00.00", False, None, True)
+
+
+def test_p1_offer_for_both() -> None:
+    """An offer for the printer and an AMS is both."""
+    state = loaded("P1P")
+    offer = [
+        {"name": "ota", "cur_ver": "01.07.00.00", "new_ver": "01.08.00.00"},
+        {"name": "ams/0", "cur_ver": "00.00.06.44", "new_ver": "00.00.06.49"},
+    ]
+    state.apply(delta(upgrade_state={"new_version_state": 1, "new_ver_list": offer}))
+    assert state.firmware == Firmware("01.07.00.00", True, "01.08.00.00", True)
+
+
+def test_x1_offer_for_the_ams_only() -> None:
+    """X1-family firmware names the offer in `ota_`/`ams_new_version_number` instead."""
+    state = loaded("MOCK-X1CMULTIAMS")
+    state.apply(
+        delta(
+            upgrade_state={
+                "new_version_state": 1,
+                "ota_new_version_number": "",
+                "ams_new_version_number": "00.00.07.00",
+            }
+        )
+    )
+    firmware = state.firmware
+    assert (firmware.update_available, firmware.new_version) == (False, None)
+    assert firmware.ams_update_available is True
+
+
+def test_x1_offer_of_main_firmware() -> None:
+    state = loaded("MOCK-X1CMULTIAMS")
+    state.apply(
+        delta(upgrade_state={"new_version_state": 1, "ota_new_version_number": "01.09.00.00"})
+    )
+    firmware = state.firmware
+    assert (firmware.update_available, firmware.new_version) == (True, "01.09.00.00")
+    assert firmware.ams_update_available is False
+
+
+def test_offer_that_names_no_module_counts_for_the_printer() -> None:
+    """`new_version_state` 1 with nothing saying which module: the printer says an update waits."""
+    state = loaded("MOCK-A1")
+    state.apply(delta(upgrade_state={"new_version_state": 1}))
+    firmware = state.firmware
+    assert (firmware.update_available, firmware.new_version) == (True, None)
+    assert firmware.ams_update_available is False
+
+
+def test_no_upgrade_state_is_unknown() -> None:
+    assert PrinterState().firmware == Firmware(None, None, None, None)
