@@ -19,6 +19,7 @@ import secrets
 import shutil
 import ssl
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -121,7 +122,10 @@ class SimulatedPrinter:
         # in lockstep. The phase follows from the serial, so a printer keeps it across runs.
         phase = random.Random(self.serial).random()
         self.report_phase = phase * report_interval
-        self.engine = VirtualPrinter(self.serial, self.model, speedup=speedup, seed=seed)
+        # The engine's clock starts now, as a real printer's does (job start and end times).
+        self.engine = VirtualPrinter(
+            self.serial, self.model, speedup=speedup, seed=seed, epoch=time.time()
+        )
         self._printing = printing
         self._own_directory = directory is None
         self._directory = Path(directory) if directory is not None else None

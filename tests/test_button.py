@@ -5,7 +5,7 @@ from unittest.mock import ANY, MagicMock
 import pytest
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN
 from homeassistant.components.button import SERVICE_PRESS
-from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
@@ -135,3 +135,24 @@ async def test_refresh_while_offline_says_not_connected(
         await press(hass, entity_registry, "refresh")
     assert raised.value.translation_key == "not_connected"
     assert raised.value.translation_placeholders == {"command": "pushall"}
+
+
+@pytest.mark.parametrize("capture", ["MOCK-H2D"])
+@pytest.mark.usefixtures("init_integration")
+async def test_after_stop_no_time_remains(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, mock_printer_client: MagicMock
+) -> None:
+    """After Stop the remaining and end time read unknown, not the stopped job's estimate."""
+    remaining = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{SERIAL}_remaining_time")
+    end_time = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{SERIAL}_end_time")
+    assert remaining is not None
+    assert end_time is not None
+    assert hass.states.get(remaining).state == "549"  # type: ignore[union-attr]
+
+    await press(hass, entity_registry, "stop")
+    # Real printers keep `mc_remaining_time` after a stop (the P1P capture: FAILED, 759).
+    await push_report(
+        hass, mock_printer_client, {"print": {"command": "push_status", "gcode_state": "FAILED"}}
+    )
+    assert hass.states.get(remaining).state == STATE_UNKNOWN  # type: ignore[union-attr]
+    assert hass.states.get(end_time).state == STATE_UNKNOWN  # type: ignore[union-attr]

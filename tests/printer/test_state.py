@@ -91,7 +91,8 @@ def test_p1p() -> None:
     job = state.job
     assert job.state is GcodeState.FAILED
     assert (job.stage_code, job.stage) == (0, "idle")
-    assert (job.percent, job.remaining_minutes, job.end_time) == (0, 759, None)
+    # The stopped job's stale 759 minutes are not shown.
+    assert (job.percent, job.remaining_minutes, job.end_time) == (0, None, None)
     assert (job.layer, job.total_layers) == (1, 70)
     assert (job.name, job.file, job.print_type) == ("Fidget Collection", None, "idle")
     assert state.speed == Speed(level=2, profile="standard", percent=100)
@@ -157,7 +158,7 @@ def test_a1() -> None:
     job = state.job
     assert job.state is GcodeState.IDLE
     assert job.stage == "idle"  # stg_cur 0 while idle is not "printing"
-    assert (job.percent, job.remaining_minutes, job.layer, job.total_layers) == (0, 0, 0, 0)
+    assert (job.percent, job.remaining_minutes, job.layer, job.total_layers) == (0, None, 0, 0)
     assert job.name is None
     assert state.wifi_dbm == -48
     (unit,) = state.ams
@@ -667,6 +668,7 @@ def test_strings_or_numbers_everywhere() -> None:
         delta(
             nozzle_temper="215.5",
             bed_temper=60,
+            gcode_state="RUNNING",
             mc_percent="12",
             mc_remaining_time=33.0,
             ams={

@@ -107,3 +107,33 @@ def test_offer_that_names_no_module_counts_for_the_printer() -> None:
 
 def test_no_upgrade_state_is_unknown() -> None:
     assert PrinterState().firmware == Firmware(None, None, None, None)
+
+
+# --------------------------------------------------------------------------- job times
+
+
+@pytest.mark.parametrize(
+    ("name", "remaining"),
+    [
+        ("MOCK-H2D", 549),  # RUNNING: the printer's estimate
+        ("MOCK-X1CMULTIAMS", 0),  # FINISH: nothing remains
+        ("MOCK-P1PNOAMS", 0),  # FINISH
+        ("P1P", None),  # FAILED (stopped) with a stale 759 minutes: no estimate any more
+        ("MOCK-A1", None),  # IDLE: no job
+    ],
+)
+def test_remaining_time_only_for_a_job(name: str, remaining: int | None) -> None:
+    """The remaining time is the printer's estimate while a job runs, 0 once it finished."""
+    job = loaded(name).job
+    assert job.remaining_minutes == remaining
+    assert (job.end_time is not None) is (name == "MOCK-H2D")
+
+
+@pytest.mark.parametrize("ended", ["FAILED", "IDLE", "FINISH"])
+def test_stopping_clears_the_estimate(ended: str) -> None:
+    """After a stop the printer keeps its last remaining time; the view no longer shows it."""
+    state = loaded("MOCK-H2D")
+    state.apply(delta(gcode_state=ended), now=NOW + 60)
+    job = state.job
+    assert job.remaining_minutes == (0 if ended == "FINISH" else None)
+    assert job.end_time is None

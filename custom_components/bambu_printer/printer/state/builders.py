@@ -147,7 +147,11 @@ def build_job(  # noqa: PLR0917
     print_type: Any,
     remaining_at: float | None,
 ) -> Job:
-    """Read the job; the end time counts from when the remaining time was last reported."""
+    """Read the job; the end time counts from when the remaining time was last reported.
+
+    The remaining time is the printer's estimate while a job is active, 0 once it finished,
+    and None otherwise (idle, stopped or failed), as is the end time outside an active job.
+    """
     state = None
     if type(gcode_state) is str:
         state = _GCODE_STATES.get(gcode_state)
@@ -160,10 +164,15 @@ def build_job(  # noqa: PLR0917
             stage = STAGE_IDLE  # an idle printer reports stage 0 ("printing") too
         else:
             stage = STAGES.get(code, STAGE_UNKNOWN)
-    remaining = int_in_range(mc_remaining_time, 0, 10**7)
+    # Printers keep their last estimate after a stop and while idle: show it only for a job.
+    remaining = None
     end_time = None
-    if remaining is not None and remaining_at is not None and state in _ACTIVE_STATES:
-        end_time = utc_from_epoch(remaining_at + remaining * 60)
+    if state in _ACTIVE_STATES:
+        remaining = int_in_range(mc_remaining_time, 0, 10**7)
+        if remaining is not None and remaining_at is not None:
+            end_time = utc_from_epoch(remaining_at + remaining * 60)
+    elif state is GcodeState.FINISH:
+        remaining = 0
     start = int_or_none(gcode_start_time)
     layers = dict_or_none(layers_3d)
     if layers is not None:

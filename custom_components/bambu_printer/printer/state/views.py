@@ -38,7 +38,7 @@ class Job:
     stage_code: int | None  # raw `stg_cur`
     stage: str | None  # slug from STAGES, "idle", or "unknown"
     percent: int | None
-    remaining_minutes: int | None
+    remaining_minutes: int | None  # while a job is active; 0 once finished, else None
     end_time: datetime | None  # UTC; only while a job is active
     start_time: datetime | None  # UTC, from `gcode_start_time` when the firmware sends it
     layer: int | None
