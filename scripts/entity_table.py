@@ -91,10 +91,15 @@ WHEN: Final[dict[str, str]] = {
     "binary_sensor.online": "every printer; stays available (off) while the printer is offline",
     "binary_sensor.hms_problem": "every printer; attribute `codes`",
     "binary_sensor.sdcard": "printers that report it",
-    "binary_sensor.firmware_update": "printers that report it; attribute `new_version`",
-    "button.pause": "every printer, unless in read-only mode",
-    "button.resume": "every printer, unless in read-only mode",
-    "button.stop": "every printer, unless in read-only mode",
+    "binary_sensor.firmware_update": (
+        "printers that report it; attributes `new_version`, `ams_update_available`"
+    ),
+    "binary_sensor.authorization_control": (
+        "printers that report it (firmware from 2025); on: print control is refused"
+    ),
+    "button.pause": "every printer, unless in read-only mode; usable while printing",
+    "button.resume": "every printer, unless in read-only mode; usable while paused",
+    "button.stop": "every printer, unless in read-only mode; usable while a job is active",
     "button.refresh": "every printer",
     "light.chamber_light": "printers with a chamber light, unless in read-only mode",
     "camera.camera": (

@@ -111,6 +111,7 @@ class SimulatedPrinter:
         port: int = 0,
         camera: bool = False,
         server_names: Sequence[str] = (),
+        authorization_control: bool = False,
     ) -> None:
         if not report_interval > 0:
             raise ValueError("report_interval must be positive")
@@ -124,7 +125,12 @@ class SimulatedPrinter:
         self.report_phase = phase * report_interval
         # The engine's clock starts now, as a real printer's does (job start and end times).
         self.engine = VirtualPrinter(
-            self.serial, self.model, speedup=speedup, seed=seed, epoch=time.time()
+            self.serial,
+            self.model,
+            speedup=speedup,
+            seed=seed,
+            epoch=time.time(),
+            authorization_control=authorization_control,
         )
         self._printing = printing
         self._own_directory = directory is None
@@ -202,7 +208,7 @@ class SimulatedPrinter:
 
     @property
     def reject_control(self) -> bool:
-        """Return whether control commands fail like authorization-control firmware's do."""
+        """Return whether authorization control is on (print control refused, `fun` says so)."""
         return self.engine.reject_control
 
     @reject_control.setter

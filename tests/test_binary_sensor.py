@@ -46,3 +46,24 @@ async def test_ams_only_offer_is_no_printer_update(
     state = hass.states.get(sensor)
     assert state is not None
     assert (state.state, state.attributes["new_version"]) == (STATE_ON, "01.08.00.00")
+
+
+@pytest.mark.parametrize("capture", ["MOCK-H2D"])
+@pytest.mark.usefixtures("init_integration")
+async def test_authorization_control_sensor(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, mock_printer_client: MagicMock
+) -> None:
+    """The diagnostic sensor shows the `fun` bit: on in the H2D capture, off in Developer mode."""
+    sensor = binary_sensor(entity_registry, "authorization_control")
+    assert hass.states.get(sensor).state == STATE_ON  # type: ignore[union-attr]
+    await push_report(
+        hass, mock_printer_client, {"print": {"command": "push_status", "fun": "18FFF9CFF"}}
+    )
+    assert hass.states.get(sensor).state == STATE_OFF  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_no_authorization_sensor_without_fun(entity_registry: er.EntityRegistry) -> None:
+    """Firmware that does not report `fun` (the P1P capture) gets no such sensor."""
+    key = f"{SERIAL}_authorization_control"
+    assert entity_registry.async_get_entity_id("binary_sensor", DOMAIN, key) is None

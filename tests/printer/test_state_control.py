@@ -137,3 +137,81 @@ def test_stopping_clears_the_estimate(ended: str) -> None:
     job = state.job
     assert job.remaining_minutes == (0 if ended == "FINISH" else None)
     assert job.end_time is None
+
+
+# --------------------------------------------------------------------------- authorization
+
+
+@pytest.mark.parametrize(
+    ("name", "required"),
+    [
+        ("MOCK-H2D", True),  # fun "1AFFF9CFF": bit 0x20000000 set
+        ("MOCK-X1CMULTIAMS", True),  # fun "11A30F9CFB"
+        ("P1P", None),  # older firmware sends no `fun`
+        ("MOCK-A1", None),
+        ("MOCK-P1PNOAMS", None),
+    ],
+)
+def test_authorization_control_from_captures(name: str, required: bool | None) -> None:
+    state = loaded(name)
+    assert state.authorization_control is required
+    assert state.reported.authorization_control is (required is not None)
+
+
+@pytest.mark.parametrize(
+    ("fun", "required"),
+    [
+        ("3EC1AFFF9CFF", True),  # pybambu's example with Developer mode off
+        ("3EC18FFF9CFF", False),  # ... and with Developer mode on
+        ("20000000", True),
+        (" 0 ", False),
+        (0x20000000, True),
+        (5, False),
+        ("", None),
+        ("not hex", None),
+        (True, None),
+        (None, None),
+        (["20000000"], None),
+    ],
+)
+def test_authorization_control_bit(fun: Any, required: bool | None) -> None:
+    state = PrinterState()
+    state.apply(delta(fun=fun))
+    assert state.authorization_control is required
+
+
+def test_authorization_control_follows_the_printer() -> None:
+    """Switching Developer mode on shows in the next report."""
+    state = loaded("MOCK-H2D")
+    assert state.apply(delta(fun="18FFF9CFF"))
+    assert state.authorization_control is False
+
+
+# --------------------------------------------------------------------------- what can be done
+
+
+@pytest.mark.parametrize(
+    ("gcode_state", "pause", "resume", "stop"),
+    [
+        ("RUNNING", True, False, True),
+        ("PREPARE", False, False, True),
+        ("SLICING", False, False, True),
+        ("PAUSE", False, True, True),
+        ("FINISH", False, False, False),
+        ("FAILED", False, False, False),
+        ("IDLE", False, False, False),
+        ("INIT", False, False, False),
+        ("OFFLINE", False, False, False),
+        ("nonsense", False, False, False),
+        (None, False, False, False),
+    ],
+)
+def test_what_the_job_allows(
+    gcode_state: str | None, pause: bool, resume: bool, stop: bool
+) -> None:
+    """Pause while printing, resume while paused, stop while a job is active (Bambu Studio)."""
+    state = PrinterState()
+    if gcode_state is not None:
+        state.apply(delta(gcode_state=gcode_state))
+    job = state.job
+    assert (job.can_pause, job.can_resume, job.can_stop) == (pause, resume, stop)

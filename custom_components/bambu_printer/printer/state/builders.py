@@ -25,6 +25,7 @@ from .parsing import (
 )
 from .tables import (
     CHAMBER_LIGHT_NODE,
+    FUN_AUTHORIZATION_CONTROL,
     HMS_MODULES,
     HMS_SEVERITIES,
     SPEED_PROFILES,
@@ -325,3 +326,17 @@ def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]
     # An offer naming no module at all is taken for the printer's own firmware.
     main = new_version != version if new_version is not None else not ams
     return Firmware(version, main, new_version if main else None, ams)
+
+
+def build_authorization_control(fun: Any) -> bool | None:
+    """Read the authorization-control bit of `fun` (hex text); None when not reported."""
+    if type(fun) is str:
+        try:
+            value = int(fun.strip(), 16)
+        except ValueError:
+            return None
+    elif type(fun) is int:
+        value = fun
+    else:
+        return None
+    return bool(value & FUN_AUTHORIZATION_CONTROL)

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from ..models import PrinterModel, identify_from_version
 from .builders import (
+    build_authorization_control,
     build_camera,
     build_chamber_light,
     build_device_temps,
@@ -163,6 +164,11 @@ class PrinterState:
         external_spools,
         doc="The AMS tray or external spool feeding the extruder in use, if known.",
         by_identity=True,
+    )
+    authorization_control = View(
+        build_authorization_control,
+        "fun",
+        doc="Whether the printer refuses unsigned control commands; None when it does not say.",
     )
     reported = View(
         Reported,

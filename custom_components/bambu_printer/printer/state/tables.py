@@ -136,3 +136,7 @@ AMS_HT_FIRST_ID: Final = 128  # AMS HT units are numbered from here; AMS units f
 
 # The chamber light's node name, in `lights_report` and in `ledctrl` commands.
 CHAMBER_LIGHT_NODE: Final = "chamber_light"
+
+# The bit of `fun` (a hex string) that is set while the firmware's authorization control is
+# on: control commands not signed by Bambu's own apps are refused (Developer mode clears it).
+FUN_AUTHORIZATION_CONTROL: Final = 0x20000000
