@@ -101,7 +101,9 @@ WHEN: Final[dict[str, str]] = {
     "button.resume": "every printer, unless in read-only mode; usable while paused",
     "button.stop": "every printer, unless in read-only mode; usable while a job is active",
     "button.refresh": "every printer",
-    "light.chamber_light": "printers with a chamber light, unless in read-only mode",
+    "light.chamber_light": (
+        "printers with a chamber light, unless in read-only mode; both light bars on the H2"
+    ),
     "camera.camera": (
         "P1 and A1 (JPEG stream), X1, P2S and H2 (RTSPS; needs LAN liveview on); "
         "not when switched off in the options"

@@ -215,3 +215,48 @@ def test_what_the_job_allows(
         state.apply(delta(gcode_state=gcode_state))
     job = state.job
     assert (job.can_pause, job.can_resume, job.can_stop) == (pause, resume, stop)
+
+
+# --------------------------------------------------------------------------- chamber lights
+
+
+@pytest.mark.parametrize(
+    ("name", "nodes"),
+    [
+        ("MOCK-H2D", ("chamber_light", "chamber_light2")),  # two light bars
+        ("MOCK-X1CMULTIAMS", ("chamber_light",)),  # work_light is the toolhead's, not ours
+        ("P1P", ("chamber_light",)),
+        ("MOCK-A1", ("chamber_light",)),
+    ],
+)
+def test_chamber_light_nodes_per_capture(name: str, nodes: tuple[str, ...]) -> None:
+    assert loaded(name).chamber_light_nodes == nodes
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "on"),
+    [
+        ("on", "on", True),
+        ("off", "on", True),  # one bar lit: the light is on
+        ("on", "off", True),
+        ("off", "off", False),
+        ("off", "flashing", True),
+    ],
+)
+def test_second_chamber_light_counts(first: str, second: str, on: bool) -> None:
+    """The light is on while either bar is (as pybambu reads H2 printers)."""
+    state = loaded("MOCK-H2D")
+    lights = [
+        {"node": "chamber_light", "mode": first},
+        {"node": "work_light", "mode": "flashing"},
+        {"node": "chamber_light2", "mode": second},
+    ]
+    state.apply(delta(lights_report=lights))
+    assert state.chamber_light is on
+
+
+def test_only_a_second_light_reported() -> None:
+    state = PrinterState()
+    state.apply(delta(lights_report=[{"node": "chamber_light2", "mode": "off"}]))
+    assert (state.chamber_light, state.chamber_light_nodes) == (False, ("chamber_light2",))
+    assert PrinterState().chamber_light_nodes == ()

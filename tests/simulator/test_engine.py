@@ -846,3 +846,14 @@ def test_status_report_is_fast(model: str) -> None:
     traced = sys.gettrace() is not None or sys.monitoring.get_tool(sys.monitoring.COVERAGE_ID)
     budget = 0.01 if traced else 0.001  # coverage tracing slows everything down
     assert (time.perf_counter() - started) / 500 < budget
+
+
+def test_second_chamber_light() -> None:
+    """The H2D has two light bars, each switched by its own node."""
+    vp = VirtualPrinter("S", "H2D")
+    assert (vp.light_mode("chamber_light"), vp.light_mode("chamber_light2")) == ("on", "on")
+    request = {"system": {"command": "ledctrl", "led_node": "chamber_light2", "led_mode": "off"}}
+    (reply, *_) = vp.handle_request(request)
+    assert reply_body(reply, "system")["result"] == "success"
+    assert (vp.light_mode("chamber_light"), vp.light_mode("chamber_light2")) == ("on", "off")
+    assert VirtualPrinter("S", "P1P").light_mode("chamber_light2") is None

@@ -24,7 +24,7 @@ from .parsing import (
     utc_from_epoch,
 )
 from .tables import (
-    CHAMBER_LIGHT_NODE,
+    CHAMBER_LIGHT_NODES,
     FUN_AUTHORIZATION_CONTROL,
     HMS_MODULES,
     HMS_SEVERITIES,
@@ -229,9 +229,14 @@ def build_lights(report: Any) -> Mapping[str, str]:
 
 
 def build_chamber_light(lights: Mapping[str, str]) -> bool | None:
-    """Whether the chamber light is on (or flashing); None when the printer has none."""
-    mode = lights.get(CHAMBER_LIGHT_NODE)
-    return None if mode is None else mode != _LIGHT_OFF
+    """Whether a chamber light bar is on (or flashing); None when the printer has none."""
+    modes = [lights[node] for node in CHAMBER_LIGHT_NODES if node in lights]
+    return any(mode != _LIGHT_OFF for mode in modes) if modes else None
+
+
+def build_chamber_light_nodes(lights: Mapping[str, str]) -> tuple[str, ...]:
+    """Return the chamber light nodes the printer reports (two light bars on H2 printers)."""
+    return tuple(node for node in CHAMBER_LIGHT_NODES if node in lights)
 
 
 def build_hms(report: Any) -> tuple[HmsMessage, ...]:

@@ -134,8 +134,11 @@ HMS_MODULES: Final[Mapping[int, str]] = MappingProxyType(
 EXTERNAL_TRAY_IDS: Final = (254, 255)  # vt_tray / vir_slot ids
 AMS_HT_FIRST_ID: Final = 128  # AMS HT units are numbered from here; AMS units from 0
 
-# The chamber light's node name, in `lights_report` and in `ledctrl` commands.
+# The chamber light's node name, in `lights_report` and in `ledctrl` commands; H2 printers
+# have a second light bar, switched on its own.
 CHAMBER_LIGHT_NODE: Final = "chamber_light"
+CHAMBER_LIGHT2_NODE: Final = "chamber_light2"
+CHAMBER_LIGHT_NODES: Final = (CHAMBER_LIGHT_NODE, CHAMBER_LIGHT2_NODE)
 
 # The bit of `fun` (a hex string) that is set while the firmware's authorization control is
 # on: control commands not signed by Bambu's own apps are refused (Developer mode clears it).
