@@ -48,7 +48,7 @@ WHEN: Final[dict[str, str]] = {
     "sensor.print_status": "every printer",
     "sensor.current_stage": "every printer",
     "sensor.progress": "every printer",
-    "sensor.remaining_time": "every printer",
+    "sensor.remaining_time": "every printer (while a job runs; 0 once it finished)",
     "sensor.end_time": "every printer (while a job runs)",
     "sensor.start_time": "printers that report the job's start time",
     "sensor.current_layer": "every printer",

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer.const import COMMAND_TIMEOUT, DOMAIN
 from custom_components.bambu_printer.printer.errors import (
@@ -294,6 +295,19 @@ async def test_authorization_control_blocks_print_control(
     assert usable(hass, entity_registry) == {"pause", "stop"}
     assert authorization_issue(hass) is None
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("capture", ["MOCK-H2D"])
+async def test_authorization_issue_goes_with_the_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Unloading the printer's entry removes its repair issue; setting it up raises it again."""
+    assert authorization_issue(hass) is not None
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert authorization_issue(hass) is None
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert authorization_issue(hass) is not None
 
 
 @pytest.mark.usefixtures("init_integration")

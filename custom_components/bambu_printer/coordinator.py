@@ -107,9 +107,14 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
 
     @callback
     def async_detach(self) -> None:
-        """Stop listening to the client."""
+        """Stop listening to the client; the repair issue goes with the entry."""
         while self._unsubscribers:
             self._unsubscribers.pop()()
+        if self._authorization_shown:
+            async_show_authorization_issue(
+                self.hass, self.serial, self.config_entry.title, required=False
+            )
+        self._authorization_shown = None
 
     @callback
     def _handle_report(self) -> None:

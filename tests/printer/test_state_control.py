@@ -105,6 +105,13 @@ def test_offer_that_names_no_module_counts_for_the_printer() -> None:
     assert firmware.ams_update_available is False
 
 
+def test_odd_offer_entries_are_skipped() -> None:
+    state = loaded("P1P")
+    offer = ["ota", None, {"name": 5}, {"name": "ota", "new_ver": "01.08.00.00"}]
+    state.apply(delta(upgrade_state={"new_version_state": 1, "new_ver_list": offer}))
+    assert state.firmware == Firmware("01.07.00.00", True, "01.08.00.00", False)
+
+
 def test_no_upgrade_state_is_unknown() -> None:
     assert PrinterState().firmware == Firmware(None, None, None, None)
 

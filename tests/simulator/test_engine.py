@@ -726,6 +726,9 @@ def test_authorization_control_per_printer() -> None:
     delta = p1.status_report()
     assert delta is not None
     assert "fun" in delta["print"]  # P1 deltas carry the change
+    assert fun_bit(VirtualPrinter("S4", "P1P", authorization_control=False)) is None
+    p1.reject_control = False
+    assert fun_bit(p1) is False  # once sent, `fun` stays
 
 
 # --- get_version ---------------------------------------------------------------------------------
