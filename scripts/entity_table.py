@@ -48,7 +48,7 @@ WHEN: Final[dict[str, str]] = {
     "sensor.print_status": "every printer",
     "sensor.current_stage": "every printer",
     "sensor.progress": "every printer",
-    "sensor.remaining_time": "every printer",
+    "sensor.remaining_time": "every printer (while a job runs; 0 once it finished)",
     "sensor.end_time": "every printer (while a job runs)",
     "sensor.start_time": "printers that report the job's start time",
     "sensor.current_layer": "every printer",
@@ -91,12 +91,19 @@ WHEN: Final[dict[str, str]] = {
     "binary_sensor.online": "every printer; stays available (off) while the printer is offline",
     "binary_sensor.hms_problem": "every printer; attribute `codes`",
     "binary_sensor.sdcard": "printers that report it",
-    "binary_sensor.firmware_update": "printers that report it; attribute `new_version`",
-    "button.pause": "every printer, unless in read-only mode",
-    "button.resume": "every printer, unless in read-only mode",
-    "button.stop": "every printer, unless in read-only mode",
+    "binary_sensor.firmware_update": (
+        "printers that report it; attributes `new_version`, `ams_update_available`"
+    ),
+    "binary_sensor.authorization_control": (
+        "printers that report it (firmware from 2025); on: print control is refused"
+    ),
+    "button.pause": "every printer, unless in read-only mode; usable while printing",
+    "button.resume": "every printer, unless in read-only mode; usable while paused",
+    "button.stop": "every printer, unless in read-only mode; usable while a job is active",
     "button.refresh": "every printer",
-    "light.chamber_light": "printers with a chamber light, unless in read-only mode",
+    "light.chamber_light": (
+        "printers with a chamber light, unless in read-only mode; both light bars on the H2"
+    ),
     "camera.camera": (
         "P1 and A1 (JPEG stream), X1, P2S and H2 (RTSPS; needs LAN liveview on); "
         "not when switched off in the options"

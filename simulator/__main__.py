@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--printing", action="store_true", help="start a print job on each")
     parser.add_argument(
+        "--authorization-control",
+        action="store_true",
+        help="printers refuse print control as firmware from 2025 does without Developer mode",
+    )
+    parser.add_argument(
         "--access-code", default=None, help="use this access code for every printer"
     )
     parser.add_argument(
@@ -95,7 +100,13 @@ async def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     specs = [
-        PrinterSpec(model, serial=serial, access_code=args.access_code, printing=args.printing)
+        PrinterSpec(
+            model,
+            serial=serial,
+            access_code=args.access_code,
+            printing=args.printing,
+            authorization_control=args.authorization_control,
+        )
         for model, serial in zip(args.printers, serials, strict=True)
     ]
     farm = PrinterFarm(

@@ -19,6 +19,7 @@ import secrets
 import shutil
 import ssl
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -124,6 +125,7 @@ class SimulatedPrinter:
         port: int = 0,
         camera: bool = False,
         server_names: Sequence[str] = (),
+        authorization_control: bool = False,
     ) -> None:
         if not report_interval > 0:
             raise ValueError("report_interval must be positive")
@@ -135,7 +137,15 @@ class SimulatedPrinter:
         # in lockstep. The phase follows from the serial, so a printer keeps it across runs.
         phase = random.Random(self.serial).random()
         self.report_phase = phase * report_interval
-        self.engine = VirtualPrinter(self.serial, self.model, speedup=speedup, seed=seed)
+        # The engine's clock starts now, as a real printer's does (job start and end times).
+        self.engine = VirtualPrinter(
+            self.serial,
+            self.model,
+            speedup=speedup,
+            seed=seed,
+            epoch=time.time(),
+            authorization_control=authorization_control,
+        )
         self._printing = printing
         self._own_directory = directory is None
         self._directory = Path(directory) if directory is not None else None
@@ -212,7 +222,7 @@ class SimulatedPrinter:
 
     @property
     def reject_control(self) -> bool:
-        """Return whether control commands fail like authorization-control firmware's do."""
+        """Return whether authorization control is on (print control refused, `fun` says so)."""
         return self.engine.reject_control
 
     @reject_control.setter

@@ -74,6 +74,7 @@ class VirtualPrinter:
         ip: str = "127.0.0.1",
         epoch: float = 1_750_000_000.0,
         printing: bool = False,
+        authorization_control: bool = False,
     ) -> None:
         if not speedup > 0:
             raise ValueError("speedup must be positive")
@@ -83,7 +84,6 @@ class VirtualPrinter:
         self.profile: Final = profile
         self.speedup = float(speedup)
         self.seed: Final = zlib.crc32(serial.encode()) if seed is None else int(seed)
-        self.reject_control = False
         self.pushing = True  # `pushing.stop` from any client ends the report stream
         self.legacy_firmware = (
             profile.legacy_firmware if legacy_firmware is None else legacy_firmware
@@ -121,6 +121,8 @@ class VirtualPrinter:
             wifi_base=wifi_base,
         )
         self._commands = Commands(self._process, self._thermals, self._print, self.start_job)
+        if authorization_control:
+            self._commands.authorization_control = True
         self._reports = ReportStream(
             self._sync(),
             sequence=sequence,
@@ -160,6 +162,15 @@ class VirtualPrinter:
     def remaining_minutes(self) -> int:
         """Current `mc_remaining_time` in minutes."""
         return int(self._sync()["mc_remaining_time"])
+
+    @property
+    def reject_control(self) -> bool:
+        """Whether authorization control is on: `fun` says so and print control is refused."""
+        return self._commands.authorization_control
+
+    @reject_control.setter
+    def reject_control(self, value: bool) -> None:
+        self._commands.authorization_control = value
 
     @property
     def nozzle_temp(self) -> float:
@@ -360,7 +371,7 @@ class VirtualPrinter:
             return [self.version_report(sequence_id)]
         if not self._commands.supports(module, command):
             return [failure(module, command, sequence_id, f"unsupported command: {command}")]
-        if self.reject_control:
+        if self._commands.refuses(module):
             reply = failure(module, command, sequence_id, REJECT_REASON)
             reply[module]["err_code"] = REJECT_ERR_CODE
             return [reply]

@@ -23,6 +23,7 @@ class PrinterSpec:
     serial: str | None = None
     access_code: str | None = None
     printing: bool = False
+    authorization_control: bool = False  # print control refused, as without Developer mode
 
 
 class PrinterFarm:
@@ -113,6 +114,7 @@ class PrinterFarm:
                 directory=self._directory,
                 ca=self._ca,
                 camera=self.camera,
+                authorization_control=spec.authorization_control,
             )
             for spec in self.specs
         ]

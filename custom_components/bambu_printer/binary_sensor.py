@@ -1,4 +1,4 @@
-"""Binary sensors: connection, HMS problems, SD card, firmware update."""
+"""Binary sensors: connection, HMS problems, SD card, firmware update, authorization control."""
 
 from __future__ import annotations
 
@@ -63,8 +63,18 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.UPDATE,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.data.firmware.update_available,
-        attr_fn=lambda state: {"new_version": state.firmware.new_version},
+        attr_fn=lambda state: {
+            "new_version": state.firmware.new_version,
+            "ams_update_available": state.firmware.ams_update_available,
+        },
         exists_fn=lambda coordinator: coordinator.data.reported.firmware_update,
+    ),
+    BambuBinarySensorDescription(
+        key="authorization_control",
+        translation_key="authorization_control",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: coordinator.authorization_required,
+        exists_fn=lambda coordinator: coordinator.data.reported.authorization_control,
     ),
 )
 

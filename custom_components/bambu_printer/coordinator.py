@@ -10,7 +10,9 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .authorization import async_show_authorization_issue
 from .const import COMMAND_TIMEOUT, CONF_MODEL, DOMAIN, OPTION_READ_ONLY
+from .printer.commands import needs_authorization, refused_for_authorization
 from .printer.errors import CommandRejected, CommandTimeout, NotConnected
 from .printer.models import PrinterModel, identify_from_product_name
 from .printer.state import PrinterState
@@ -46,6 +48,8 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         self._was_available = client.available
         self._firmware = client.state.firmware.version
         self._unsubscribers: list[CALLBACK_TYPE] = []
+        self._authorization_refused = False  # a command was refused for authorization
+        self._authorization_shown: bool | None = None  # what the repair issue says
 
     @property
     def commands(self) -> CommandFactory:
@@ -70,9 +74,31 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         """Return whether the user asked for a monitor-only printer."""
         return bool(self.config_entry.options.get(OPTION_READ_ONLY, False))
 
+    @property
+    def authorization_required(self) -> bool:
+        """Return whether the printer refuses our print commands (authorization control).
+
+        The printer's `fun` bit says so; printers that do not report it are known to refuse
+        once they refused a command with authorization control's error.
+        """
+        reported = self.client.state.authorization_control
+        return self._authorization_refused if reported is None else reported
+
+    @callback
+    def _update_authorization_issue(self) -> None:
+        """Keep the repair issue in step with authorization control (not in read-only mode)."""
+        required = self.authorization_required and not self.read_only
+        if required == self._authorization_shown:
+            return
+        self._authorization_shown = required
+        async_show_authorization_issue(
+            self.hass, self.serial, self.config_entry.title, required=required
+        )
+
     @callback
     def async_attach(self) -> None:
         """Start listening to the client; the entry's unload detaches again."""
+        self._update_authorization_issue()
         self._unsubscribers = [
             self.client.add_update_listener(self._handle_report),
             self.client.add_availability_listener(self._handle_availability),
@@ -81,9 +107,14 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
 
     @callback
     def async_detach(self) -> None:
-        """Stop listening to the client."""
+        """Stop listening to the client; the repair issue goes with the entry."""
         while self._unsubscribers:
             self._unsubscribers.pop()()
+        if self._authorization_shown:
+            async_show_authorization_issue(
+                self.hass, self.serial, self.config_entry.title, required=False
+            )
+        self._authorization_shown = None
 
     @callback
     def _handle_report(self) -> None:
@@ -92,6 +123,7 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         if firmware != self._firmware:
             self._firmware = firmware
             self._async_update_device(firmware, state.model)
+        self._update_authorization_issue()
         self.async_set_updated_data(state)
 
     @callback
@@ -141,13 +173,21 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         """Send a control command and wait for the printer's answer.
 
         Raises a translated HomeAssistantError the user can act on when the printer is
-        read-only, offline, refuses the command or does not answer.
+        read-only, offline, refuses the command or does not answer. A command authorization
+        control refuses is not sent at all.
         """
         if self.read_only:
             raise HomeAssistantError(translation_domain=DOMAIN, translation_key="read_only_mode")
+        if needs_authorization(command) and self.authorization_required:
+            raise _authorization_error(command)
         try:
             return await self.client.async_request(command, timeout=COMMAND_TIMEOUT)
         except CommandRejected as err:
+            if refused_for_authorization(err.reason):
+                self._authorization_refused = True
+                self._update_authorization_issue()
+                self.async_update_listeners()  # the control buttons become unavailable
+                raise _authorization_error(command) from err
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="command_rejected",
@@ -180,3 +220,12 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
                 translation_key="not_connected",
                 translation_placeholders={"command": "pushall"},
             ) from err
+
+
+def _authorization_error(command: Command) -> HomeAssistantError:
+    """Return the error explaining that authorization control refuses the command."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="authorization_required",
+        translation_placeholders={"command": command.command},
+    )

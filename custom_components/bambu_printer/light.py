@@ -1,4 +1,4 @@
-"""The chamber light."""
+"""The chamber light: one light entity for every chamber light bar (two on H2 printers)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity
-from .printer.state import CHAMBER_LIGHT_NODE
 
 PARALLEL_UPDATES = 1
 
@@ -20,7 +19,10 @@ CHAMBER_LIGHT = "chamber_light"
 
 
 class ChamberLight(BambuEntity, LightEntity):
-    """The printer's chamber light; its state comes from the printer's own reports."""
+    """The printer's chamber light; its state comes from the printer's own reports.
+
+    Printers with two light bars switch both at once; the light is on while either is.
+    """
 
     _attr_translation_key = "chamber_light"
     _attr_color_mode = ColorMode.ONOFF
@@ -47,7 +49,8 @@ class ChamberLight(BambuEntity, LightEntity):
 
     async def _async_set(self, *, on: bool) -> None:
         coordinator = self.coordinator
-        await coordinator.async_send(coordinator.commands.ledctrl(CHAMBER_LIGHT_NODE, on))
+        for node in coordinator.data.chamber_light_nodes:
+            await coordinator.async_send(coordinator.commands.ledctrl(node, on))
 
 
 async def async_setup_entry(

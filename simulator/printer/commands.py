@@ -10,6 +10,12 @@ from .thermals import Thermals
 # Firmware "authorization control" (2025): the reply real printers send to unsigned commands.
 REJECT_REASON: Final = "mqtt message verify failed"
 REJECT_ERR_CODE: Final = 84033543  # 0x0502_4007, HMS 0500_0500_0001_0007 on the screen
+# Its bit in `fun` (hex text), and the `fun` of firmware whose template has none (pybambu's
+# example of a printer in Developer mode) once authorization control is switched on.
+FUN_AUTHORIZATION_CONTROL: Final = 0x20000000
+_FUN_WITHOUT_TEMPLATE: Final = "3EC18FFF9CFF"
+# Under authorization control the light still answers; print control is refused.
+_SIGNED_MODULES: Final = frozenset({"print"})
 
 _LED_MODES: Final = ("on", "off", "flashing")
 _FAN_BY_INDEX: Final[Mapping[int, str]] = {1: "part", 2: "aux", 3: "chamber"}  # M106 P<n>
@@ -62,6 +68,34 @@ class Commands:
         self._thermals = thermals
         self._report = report
         self._start_job = start_job
+        self._authorization_control = False
+        if "fun" in report:
+            self._write_fun()
+
+    @property
+    def authorization_control(self) -> bool:
+        """Whether print control needs Bambu's signature (off: Developer mode, or old firmware)."""
+        return self._authorization_control
+
+    @authorization_control.setter
+    def authorization_control(self, value: bool) -> None:
+        self._authorization_control = bool(value)
+        self._write_fun()
+
+    def _write_fun(self) -> None:
+        """Show the setting in `fun` the way the firmware does: one bit of a hex number."""
+        if "fun" not in self._report and not self._authorization_control:
+            return  # firmware from before authorization control sends no `fun`
+        fun = int(str(self._report.get("fun", _FUN_WITHOUT_TEMPLATE)), 16)
+        if self._authorization_control:
+            fun |= FUN_AUTHORIZATION_CONTROL
+        else:
+            fun &= ~FUN_AUTHORIZATION_CONTROL
+        self._report["fun"] = format(fun, "X")
+
+    def refuses(self, module: str) -> bool:
+        """Whether a request of this module is refused for want of Bambu's signature."""
+        return self._authorization_control and module in _SIGNED_MODULES
 
     @staticmethod
     def supports(module: str, command: str) -> bool:

@@ -91,7 +91,8 @@ def test_p1p() -> None:
     job = state.job
     assert job.state is GcodeState.FAILED
     assert (job.stage_code, job.stage) == (0, "idle")
-    assert (job.percent, job.remaining_minutes, job.end_time) == (0, 759, None)
+    # The stopped job's stale 759 minutes are not shown.
+    assert (job.percent, job.remaining_minutes, job.end_time) == (0, None, None)
     assert (job.layer, job.total_layers) == (1, 70)
     assert (job.name, job.file, job.print_type) == ("Fidget Collection", None, "idle")
     assert state.speed == Speed(level=2, profile="standard", percent=100)
@@ -103,7 +104,7 @@ def test_p1p() -> None:
     assert not state.print_error.active
     assert state.sdcard is True
     assert state.firmware == Firmware(
-        version="01.07.00.00", update_available=False, new_version=None
+        version="01.07.00.00", update_available=False, new_version=None, ams_update_available=False
     )
     assert state.camera == Camera(  # no `rtsp_url`: P1 printers have no RTSPS stream
         rtsp_enabled=None, rtsp_url=None, recording=True, timelapse=False, resolution=None
@@ -157,7 +158,7 @@ def test_a1() -> None:
     job = state.job
     assert job.state is GcodeState.IDLE
     assert job.stage == "idle"  # stg_cur 0 while idle is not "printing"
-    assert (job.percent, job.remaining_minutes, job.layer, job.total_layers) == (0, 0, 0, 0)
+    assert (job.percent, job.remaining_minutes, job.layer, job.total_layers) == (0, None, 0, 0)
     assert job.name is None
     assert state.wifi_dbm == -48
     (unit,) = state.ams
@@ -238,7 +239,7 @@ def test_x1c_multi_ams() -> None:
     (spool,) = state.external_spools  # vir_slot with one empty holder, id 255
     assert (spool.tray_id, spool.empty, spool.color) == (255, True, None)
     assert state.firmware == Firmware(
-        version="01.09.00.01", update_available=False, new_version=None
+        version="01.09.00.01", update_available=False, new_version=None, ams_update_available=False
     )
     assert state.camera.rtsp_enabled
     assert state.camera.rtsp_url == "**REDACTED**"
@@ -322,7 +323,7 @@ def test_p1p_without_ams() -> None:
     )
     assert (active.nozzle_temp_min, active.nozzle_temp_max) == (230, 280)
     assert state.firmware == Firmware(
-        version="01.08.02.00", update_available=False, new_version=None
+        version="01.08.02.00", update_available=False, new_version=None, ams_update_available=False
     )
     assert dict(state.lights) == {"chamber_light": "on"}
 
@@ -372,7 +373,10 @@ def test_nested_objects_merge_recursively() -> None:
     }
     assert state.apply(delta(upgrade_state=upgrade))
     assert state.firmware == Firmware(
-        version="01.07.00.00", update_available=True, new_version="01.08.00.00"
+        version="01.07.00.00",
+        update_available=True,
+        new_version="01.08.00.00",
+        ams_update_available=False,
     )
     merged = state.print_data["upgrade_state"]
     assert merged["status"] == "IDLE"  # kept from the full report
@@ -664,6 +668,7 @@ def test_strings_or_numbers_everywhere() -> None:
         delta(
             nozzle_temper="215.5",
             bed_temper=60,
+            gcode_state="RUNNING",
             mc_percent="12",
             mc_remaining_time=33.0,
             ams={
@@ -834,9 +839,9 @@ def test_firmware_update_from_version_number_field() -> None:
     state.apply(
         delta(upgrade_state={"ota_new_version_number": "01.02.00.00", "new_version_state": 1})
     )
-    assert state.firmware == Firmware("01.01.01.00", True, "01.02.00.00")
+    assert state.firmware == Firmware("01.01.01.00", True, "01.02.00.00", False)
     empty = PrinterState()
-    assert empty.firmware == Firmware(None, None, None)
+    assert empty.firmware == Firmware(None, None, None, None)
 
 
 # --------------------------------------------------------------------------- robustness
@@ -1022,7 +1027,7 @@ def test_new_version_list_with_other_modules() -> None:
         {"name": "ota", "new_ver": "01.07.00.00"},
     ]
     state.apply(delta(upgrade_state={"new_ver_list": versions, "new_version_state": 2}))
-    assert state.firmware == Firmware("01.07.00.00", False, None)  # the same version: no update
+    assert state.firmware == Firmware("01.07.00.00", False, None, False)  # nothing offered
 
 
 def test_unexpected_errors_never_escape(

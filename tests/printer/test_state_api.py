@@ -86,7 +86,7 @@ def test_full_report_reads_any_mapping() -> None:
 
 @pytest.mark.parametrize("name", CAPTURE_NAMES)
 def test_reported_readings_per_capture(name: str) -> None:
-    # No capture carries gcode_start_time; every one reports the rest.
+    # No capture carries gcode_start_time; only X1C and H2D firmware send `fun`.
     assert loaded(name).reported == Reported(
         start_time=False,
         part_cooling_fan=True,
@@ -97,6 +97,7 @@ def test_reported_readings_per_capture(name: str) -> None:
         print_error=True,
         sdcard=True,
         firmware_update=True,
+        authorization_control=name in {"MOCK-X1CMULTIAMS", "MOCK-H2D"},
     )
 
 
@@ -122,7 +123,7 @@ def test_each_flag_tells_its_own_field(flag: str, key: str) -> None:
 
 
 def test_nothing_is_reported_before_the_first_report() -> None:
-    assert PrinterState().reported == Reported(*(False,) * 9)
+    assert PrinterState().reported == Reported(*(False,) * len(fields(Reported)))
 
 
 def test_a_field_reported_later_is_seen() -> None:
@@ -130,9 +131,9 @@ def test_a_field_reported_later_is_seen() -> None:
     before = state.reported
     assert state.apply(delta(mc_percent=12, wifi_signal="-60dBm"))
     assert state.reported is before  # values changed, no new field: not even rebuilt
-    assert state.apply(delta(gcode_start_time="1700000000"))
+    assert state.apply(delta(gcode_start_time="1700000000", fun="18FFF9CFF"))
     assert state.reported.start_time
-    assert state.reported == Reported(*(True,) * 9)
+    assert state.reported == Reported(*(True,) * len(fields(Reported)))
 
 
 def test_a_field_reported_as_null_is_still_reported() -> None:

@@ -6,6 +6,7 @@ import json
 import socket
 import ssl
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,17 @@ def test_identities() -> None:
         SimulatedPrinter("P1S", report_interval=0)
     with pytest.raises(ValueError, match="unknown printer model"):
         SimulatedPrinter("Ender 3")
+
+
+async def test_printer_clock_is_the_real_time() -> None:
+    """A simulated printer's clock reads now, like a real printer's: jobs start today."""
+    before = time.time()
+    printer = SimulatedPrinter("P1S")
+    printer.engine.start_job()
+    after = time.time()
+    assert before - 1 <= printer.engine.now <= after + 1
+    started = int(printer.engine.full_report()["print"]["gcode_start_time"])
+    assert before - 1 <= started <= after + 1
 
 
 async def test_printer_publishes_reports_and_answers(sim_printer: SimulatedPrinter) -> None:

@@ -676,32 +676,59 @@ def test_unknown_and_malformed_requests() -> None:
         assert vp.handle_request(payload) == []
 
 
+def fun_bit(vp: VirtualPrinter) -> bool | None:
+    """Return the authorization-control bit of the printer's `fun`, None without `fun`."""
+    fun = vp.full_report()["print"].get("fun")
+    return None if fun is None else bool(int(fun, 16) & 0x20000000)
+
+
 def test_reject_control_models_authorization_firmware() -> None:
+    """Print control is refused with the firmware's error; the light still answers."""
     vp = VirtualPrinter("S", "X1C", printing=True)
     run_until(vp, printing)
+    assert fun_bit(vp) is False  # Developer mode: the template's `fun` with the bit cleared
     vp.reject_control = True
+    assert fun_bit(vp) is True
     for request in (
         {"print": {"command": "pause", "sequence_id": "1"}},
         {"print": {"command": "stop", "sequence_id": "2"}},
         {"print": {"command": "print_speed", "param": "3", "sequence_id": "3"}},
-        {"system": {"command": "ledctrl", "led_node": "chamber_light", "led_mode": "off"}},
     ):
         (reply,) = vp.handle_request(request)
-        module = next(iter(request))
-        body = reply[module]
+        body = reply["print"]
         assert body["result"] == "failed"
         assert "verify" in body["reason"]
         assert body["err_code"] == REJECT_ERR_CODE
     assert vp.gcode_state == "RUNNING"
     assert vp.speed_level == 2
-    assert vp.light_mode() == "on"
+    # ha-bambulab: with authorization control "the only functional control is the light".
+    light = {"system": {"command": "ledctrl", "led_node": "chamber_light", "led_mode": "off"}}
+    assert reply_body(vp.handle_request(light)[0], "system")["result"] == "success"
+    assert vp.light_mode() == "off"
     (full,) = vp.handle_request({"pushing": {"command": "pushall", "sequence_id": "0"}})
     assert full["print"]["gcode_state"] == "RUNNING"
     (version,) = vp.handle_request({"info": {"command": "get_version", "sequence_id": "4"}})
     assert version["info"]["sequence_id"] == "4"
     vp.reject_control = False
+    assert fun_bit(vp) is False
     replies = vp.handle_request({"print": {"command": "pause", "sequence_id": "5"}})
     assert reply_body(replies[0])["result"] == "success"
+
+
+def test_authorization_control_per_printer() -> None:
+    """Each printer can start with it on; firmware without `fun` gains it once it is on."""
+    assert fun_bit(VirtualPrinter("S1", "H2D", authorization_control=True)) is True
+    assert fun_bit(VirtualPrinter("S2", "H2D")) is False
+    p1 = VirtualPrinter("S3", "P1P")
+    assert fun_bit(p1) is None  # the P1 template's firmware predates authorization control
+    p1.reject_control = True
+    assert fun_bit(p1) is True
+    delta = p1.status_report()
+    assert delta is not None
+    assert "fun" in delta["print"]  # P1 deltas carry the change
+    assert fun_bit(VirtualPrinter("S4", "P1P", authorization_control=False)) is None
+    p1.reject_control = False
+    assert fun_bit(p1) is False  # once sent, `fun` stays
 
 
 # --- get_version ---------------------------------------------------------------------------------
@@ -822,3 +849,14 @@ def test_status_report_is_fast(model: str) -> None:
     traced = sys.gettrace() is not None or sys.monitoring.get_tool(sys.monitoring.COVERAGE_ID)
     budget = 0.01 if traced else 0.001  # coverage tracing slows everything down
     assert (time.perf_counter() - started) / 500 < budget
+
+
+def test_second_chamber_light() -> None:
+    """The H2D has two light bars, each switched by its own node."""
+    vp = VirtualPrinter("S", "H2D")
+    assert (vp.light_mode("chamber_light"), vp.light_mode("chamber_light2")) == ("on", "on")
+    request = {"system": {"command": "ledctrl", "led_node": "chamber_light2", "led_mode": "off"}}
+    (reply, *_) = vp.handle_request(request)
+    assert reply_body(reply, "system")["result"] == "success"
+    assert (vp.light_mode("chamber_light"), vp.light_mode("chamber_light2")) == ("on", "off")
+    assert VirtualPrinter("S", "P1P").light_mode("chamber_light2") is None

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SPEED_LEVELS = (1, 2, 3, 4)  # silent, standard, sport, ludicrous
+# Firmware with authorization control on refuses unsigned `print` commands with this error
+# (0x05024007); the light (`system.ledctrl`) and reading (`pushall`, `get_version`) still work.
+AUTHORIZATION_ERROR = 84033543
+_AUTHORIZATION_REASON = "verify failed"  # "mqtt message verify failed"
+_SIGNED_MODULES = frozenset({"print"})
 _MAX_GCODE = 64 * 1024
 _MAX_NODE = 64
 
@@ -182,3 +187,13 @@ def match_reply(command: Command, report: Mapping[str, Any]) -> Reply | None:
     else:
         ok = result is None and not _error_code(body)
     return Reply(ok=ok, reason=None if ok else _failure_reason(body, result), data=body)
+
+
+def needs_authorization(command: Command) -> bool:
+    """Whether firmware with authorization control on refuses this command from us."""
+    return command.module in _SIGNED_MODULES
+
+
+def refused_for_authorization(reason: str) -> bool:
+    """Whether a refusal's reason (see `match_reply`) is authorization control's error."""
+    return str(AUTHORIZATION_ERROR) in reason or _AUTHORIZATION_REASON in reason.lower()

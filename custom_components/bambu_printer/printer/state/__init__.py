@@ -15,8 +15,11 @@ from .merge import is_full_report
 from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
     AMS_HT_FIRST_ID,
+    CHAMBER_LIGHT2_NODE,
     CHAMBER_LIGHT_NODE,
+    CHAMBER_LIGHT_NODES,
     EXTERNAL_TRAY_IDS,
+    FUN_AUTHORIZATION_CONTROL,
     HMS_MODULES,
     HMS_SEVERITIES,
     MAX_DEPTH,
@@ -50,8 +53,11 @@ from .views import (
 
 __all__ = [
     "AMS_HT_FIRST_ID",
+    "CHAMBER_LIGHT2_NODE",
     "CHAMBER_LIGHT_NODE",
+    "CHAMBER_LIGHT_NODES",
     "EXTERNAL_TRAY_IDS",
+    "FUN_AUTHORIZATION_CONTROL",
     "HMS_MODULES",
     "HMS_SEVERITIES",
     "MAX_DEPTH",

@@ -24,7 +24,8 @@ from .parsing import (
     utc_from_epoch,
 )
 from .tables import (
-    CHAMBER_LIGHT_NODE,
+    CHAMBER_LIGHT_NODES,
+    FUN_AUTHORIZATION_CONTROL,
     HMS_MODULES,
     HMS_SEVERITIES,
     SPEED_PROFILES,
@@ -52,6 +53,7 @@ _ACTIVE_STATES: Final = frozenset(
     {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
 )
 _DONE_STATES: Final = frozenset({GcodeState.IDLE, GcodeState.FINISH, GcodeState.FAILED})
+_UPDATE_OFFERED: Final = 1  # `upgrade_state.new_version_state`: 1 offered, 2 (or 0) none
 _LIGHT_OFF: Final = "off"  # `lights_report` modes: "on", "off", "flashing"
 _MISSING: Final[Any] = object()
 
@@ -146,7 +148,11 @@ def build_job(  # noqa: PLR0917
     print_type: Any,
     remaining_at: float | None,
 ) -> Job:
-    """Read the job; the end time counts from when the remaining time was last reported."""
+    """Read the job; the end time counts from when the remaining time was last reported.
+
+    The remaining time is the printer's estimate while a job is active, 0 once it finished,
+    and None otherwise (idle, stopped or failed), as is the end time outside an active job.
+    """
     state = None
     if type(gcode_state) is str:
         state = _GCODE_STATES.get(gcode_state)
@@ -159,10 +165,15 @@ def build_job(  # noqa: PLR0917
             stage = STAGE_IDLE  # an idle printer reports stage 0 ("printing") too
         else:
             stage = STAGES.get(code, STAGE_UNKNOWN)
-    remaining = int_in_range(mc_remaining_time, 0, 10**7)
+    # Printers keep their last estimate after a stop and while idle: show it only for a job.
+    remaining = None
     end_time = None
-    if remaining is not None and remaining_at is not None and state in _ACTIVE_STATES:
-        end_time = utc_from_epoch(remaining_at + remaining * 60)
+    if state in _ACTIVE_STATES:
+        remaining = int_in_range(mc_remaining_time, 0, 10**7)
+        if remaining is not None and remaining_at is not None:
+            end_time = utc_from_epoch(remaining_at + remaining * 60)
+    elif state is GcodeState.FINISH:
+        remaining = 0
     start = int_or_none(gcode_start_time)
     layers = dict_or_none(layers_3d)
     if layers is not None:
@@ -218,9 +229,14 @@ def build_lights(report: Any) -> Mapping[str, str]:
 
 
 def build_chamber_light(lights: Mapping[str, str]) -> bool | None:
-    """Whether the chamber light is on (or flashing); None when the printer has none."""
-    mode = lights.get(CHAMBER_LIGHT_NODE)
-    return None if mode is None else mode != _LIGHT_OFF
+    """Whether a chamber light bar is on (or flashing); None when the printer has none."""
+    modes = [lights[node] for node in CHAMBER_LIGHT_NODES if node in lights]
+    return any(mode != _LIGHT_OFF for mode in modes) if modes else None
+
+
+def build_chamber_light_nodes(lights: Mapping[str, str]) -> tuple[str, ...]:
+    """Return the chamber light nodes the printer reports (two light bars on H2 printers)."""
+    return tuple(node for node in CHAMBER_LIGHT_NODES if node in lights)
 
 
 def build_hms(report: Any) -> tuple[HmsMessage, ...]:
@@ -291,23 +307,41 @@ def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any) -> Nozzle:
 
 
 def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]) -> Firmware:
-    """Compare the `ota` module's version with the one `upgrade_state` offers."""
+    """Read the printer's offer: `new_version_state` 1 means one, the modules say for what."""
     ota = versions.get("ota")
     version = nonempty_str(ota.get("sw_ver")) if ota is not None else None
     upgrade = dict_or_none(upgrade_state) or {}
+    offered = int_or_none(upgrade.get("new_version_state"))
+    if offered is None:
+        return Firmware(version, None, None, None)
+    if offered != _UPDATE_OFFERED:
+        return Firmware(version, False, None, False)
     new_version = None
+    ams = nonempty_str(upgrade.get("ams_new_version_number")) is not None
     for item in list_or_empty(upgrade.get("new_ver_list")):
-        if type(item) is dict and item.get("name") == "ota":
+        if type(item) is not dict:
+            continue
+        name = item.get("name")
+        if name == "ota":
             new_version = nonempty_str(item.get("new_ver"))
-            break
+        elif type(name) is str and name.startswith("ams"):
+            ams = True
     if new_version is None:
         new_version = nonempty_str(upgrade.get("ota_new_version_number"))
-    state = int_or_none(upgrade.get("new_version_state"))
-    available: bool | None
-    if state == 1 or (new_version is not None and version is not None and new_version != version):
-        available = True
-    elif state is None and new_version is None:
-        available = None
+    # An offer naming no module at all is taken for the printer's own firmware.
+    main = new_version != version if new_version is not None else not ams
+    return Firmware(version, main, new_version if main else None, ams)
+
+
+def build_authorization_control(fun: Any) -> bool | None:
+    """Read the authorization-control bit of `fun` (hex text); None when not reported."""
+    if type(fun) is str:
+        try:
+            value = int(fun.strip(), 16)
+        except ValueError:
+            return None
+    elif type(fun) is int:
+        value = fun
     else:
-        available = False
-    return Firmware(version, available, new_version if available else None)
+        return None
+    return bool(value & FUN_AUTHORIZATION_CONTROL)

@@ -9,8 +9,10 @@ from typing import Any, Final
 
 from ..models import PrinterModel, identify_from_version
 from .builders import (
+    build_authorization_control,
     build_camera,
     build_chamber_light,
+    build_chamber_light_nodes,
     build_device_temps,
     build_fans,
     build_firmware,
@@ -109,7 +111,10 @@ class PrinterState:
         build_lights, "lights_report", doc='Light node -> mode ("on", "off", "flashing").'
     )
     chamber_light = View(
-        build_chamber_light, lights, doc="Whether the chamber light is on; None without one."
+        build_chamber_light, lights, doc="Whether a chamber light bar is on; None without one."
+    )
+    chamber_light_nodes = View(
+        build_chamber_light_nodes, lights, doc="The chamber light nodes, switched together."
     )
     hms = View(build_hms, "hms", doc="Current health-management messages.")
     print_error = View(
@@ -163,6 +168,11 @@ class PrinterState:
         external_spools,
         doc="The AMS tray or external spool feeding the extruder in use, if known.",
         by_identity=True,
+    )
+    authorization_control = View(
+        build_authorization_control,
+        "fun",
+        doc="Whether the printer refuses unsigned control commands; None when it does not say.",
     )
     reported = View(
         Reported,

@@ -29,8 +29,9 @@ class GcodeState(StrEnum):
 
 STAGE_IDLE: Final = "idle"
 STAGE_UNKNOWN: Final = "unknown"
-# `stg_cur` codes. Slugs follow the names the widely used integration established, so users'
-# automations keep working; -1 (X1) and 255 (P1) mean no stage.
+# `stg_cur` codes: Bambu Studio's stage list (`get_stage_string`), with the slugs ha-bambulab's
+# pybambu established (spelling included), so users' automations keep working; -1 (X1) and
+# 255 (P1) mean no stage. tests/printer/test_state_stages.py holds the reference table.
 STAGES: Final[Mapping[int, str]] = MappingProxyType(
     {
         -1: STAGE_IDLE,
@@ -38,7 +39,7 @@ STAGES: Final[Mapping[int, str]] = MappingProxyType(
         0: "printing",
         1: "auto_bed_leveling",
         2: "heatbed_preheating",
-        3: "vibration_compensation",
+        3: "sweeping_xy_mech_mode",
         4: "changing_filament",
         5: "m400_pause",
         6: "paused_filament_runout",
@@ -79,13 +80,13 @@ STAGES: Final[Mapping[int, str]] = MappingProxyType(
         41: "check_quick_release",
         42: "check_door_and_cover",
         43: "laser_calibration",
-        44: "check_platform",
+        44: "check_plaform",
         45: "check_birdeye_camera_position",
         46: "calibrate_birdeye_camera",
         47: "bed_level_phase_1",
         48: "bed_level_phase_2",
         49: "heating_chamber",
-        50: "heatbed_cooling",
+        50: "heated_bedcooling",
         51: "print_calibration_lines",
         52: "check_material",
         53: "calibrating_live_view_camera",
@@ -94,6 +95,25 @@ STAGES: Final[Mapping[int, str]] = MappingProxyType(
         56: "calibrating_cutter_model_offset",
         57: "measuring_surface",
         58: "thermal_preconditioning",
+        59: "homing_blade_holder",
+        60: "calibrating_camera_offset",
+        61: "calibrating_blade_holder_position",
+        62: "hotend_pick_place_test",
+        63: "waiting_chamber_temperature_equalize",
+        64: "preparing_hotend",
+        65: "calibrating_detection_nozzle_clumping",
+        66: "purifying_chamber_air",
+        67: "measuring_rotary_attachment",
+        68: "moving_toolhead_above_purge_chute",
+        69: "cooling_nozzle",
+        70: "moving_toolhead_to_center_of_heatbed",
+        71: "active_arc_fitting",
+        72: "hotend_type_detection",
+        73: "build_plate_alignment_detection",
+        74: "heatbed_surface_foreign_object_detection",
+        75: "heatbed_underside_foreign_object_detection",
+        76: "pre_extrusion_before_printing",
+        77: "preparing_ams",
     }
 )
 # Every value `Job.stage` can take, for an enum sensor's options.
@@ -114,5 +134,12 @@ HMS_MODULES: Final[Mapping[int, str]] = MappingProxyType(
 EXTERNAL_TRAY_IDS: Final = (254, 255)  # vt_tray / vir_slot ids
 AMS_HT_FIRST_ID: Final = 128  # AMS HT units are numbered from here; AMS units from 0
 
-# The chamber light's node name, in `lights_report` and in `ledctrl` commands.
+# The chamber light's node name, in `lights_report` and in `ledctrl` commands; H2 printers
+# have a second light bar, switched on its own.
 CHAMBER_LIGHT_NODE: Final = "chamber_light"
+CHAMBER_LIGHT2_NODE: Final = "chamber_light2"
+CHAMBER_LIGHT_NODES: Final = (CHAMBER_LIGHT_NODE, CHAMBER_LIGHT2_NODE)
+
+# The bit of `fun` (a hex string) that is set while the firmware's authorization control is
+# on: control commands not signed by Bambu's own apps are refused (Developer mode clears it).
+FUN_AUTHORIZATION_CONTROL: Final = 0x20000000

@@ -30,6 +30,12 @@ class Temperatures:
     active_nozzle: int | None  # index into `nozzles` of the extruder in use
 
 
+# Job states in which a job is under way (Bambu Studio lets it be stopped in these).
+_ACTIVE_JOB_STATES: Final = frozenset(
+    {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """The current (or last) print job."""
@@ -38,7 +44,7 @@ class Job:
     stage_code: int | None  # raw `stg_cur`
     stage: str | None  # slug from STAGES, "idle", or "unknown"
     percent: int | None
-    remaining_minutes: int | None
+    remaining_minutes: int | None  # while a job is active; 0 once finished, else None
     end_time: datetime | None  # UTC; only while a job is active
     start_time: datetime | None  # UTC, from `gcode_start_time` when the firmware sends it
     layer: int | None
@@ -46,6 +52,21 @@ class Job:
     file: str | None
     name: str | None  # subtask_name
     print_type: str | None  # "local", "cloud", "idle", ...
+
+    @property
+    def can_pause(self) -> bool:
+        """Whether pausing makes sense now: only while printing (as Bambu Studio decides)."""
+        return self.state is GcodeState.RUNNING
+
+    @property
+    def can_resume(self) -> bool:
+        """Whether resuming makes sense now: only while paused."""
+        return self.state is GcodeState.PAUSE
+
+    @property
+    def can_stop(self) -> bool:
+        """Whether stopping makes sense now: only while a job is active."""
+        return self.state in _ACTIVE_JOB_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +148,12 @@ class AmsUnit:
 
 @dataclass(frozen=True, slots=True)
 class Firmware:
-    """Main firmware version (the `ota` module) and whether an update is offered."""
+    """Main firmware version (the `ota` module) and the updates the printer offers."""
 
     version: str | None
-    update_available: bool | None
-    new_version: str | None
+    update_available: bool | None  # for the printer itself; None until it reports
+    new_version: str | None  # the offered printer firmware, when the printer names it
+    ams_update_available: bool | None  # an AMS firmware update is offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +207,4 @@ class Reported:
     print_error: bool = _reported_as("print_error")
     sdcard: bool = _reported_as("sdcard")
     firmware_update: bool = _reported_as("upgrade_state")
+    authorization_control: bool = _reported_as("fun")
