@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from custom_components.bambu_printer.printer.errors import BambuError
+from custom_components.bambu_printer.printer.models import SERIAL_PREFIXES
 from custom_components.bambu_printer.printer.mqtt_link import MqttLink, open_mqtt_link
 
 from .broker import Broker
@@ -44,17 +45,8 @@ _DEVICE_USERNAME = "bambu-sim-device"
 _LINK_RETRY = 0.02
 _LINK_TIMEOUT = 10.0
 
-# Serial prefixes as real printers of each model carry them (15 characters in total).
-_SERIAL_PREFIX = {
-    "X1C": "00M",
-    "X1E": "03W",
-    "P1P": "01S",
-    "P1S": "01P",
-    "A1": "039",
-    "A1MINI": "030",
-    "P2S": "22E",
-    "H2D": "094",
-}
+# Each model's serial prefix, from the library's table (the first listed where a model has two).
+_SERIAL_PREFIX = {model.key: prefix for prefix, model in reversed(tuple(SERIAL_PREFIXES.items()))}
 
 # What `send_malformed()` publishes: broken JSON, valid JSON that is not an object, bad UTF-8.
 MALFORMED_PAYLOADS = (b'{"print": {"gcode_state": ', b"[1, 2, 3]", b'"text"', b"\xff\xfe{}")
@@ -62,7 +54,7 @@ MALFORMED_PAYLOADS = (b'{"print": {"gcode_state": ', b"[1, 2, 3]", b'"text"', b"
 
 def make_serial(model: str) -> str:
     """Return a random serial number in the model's real format."""
-    prefix = _SERIAL_PREFIX.get(normalize_model(model), "09X")
+    prefix = _SERIAL_PREFIX[normalize_model(model)]
     return prefix + "".join(secrets.choice("0123456789") for _ in range(15 - len(prefix)))
 
 
