@@ -16,6 +16,7 @@ from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
     AMS_HT_FIRST_ID,
     CHAMBER_LIGHT_NODE,
+    EXTERNAL_SPOOL_NOZZLE,
     EXTERNAL_TRAY_IDS,
     HMS_MODULES,
     HMS_SEVERITIES,
@@ -51,6 +52,7 @@ from .views import (
 __all__ = [
     "AMS_HT_FIRST_ID",
     "CHAMBER_LIGHT_NODE",
+    "EXTERNAL_SPOOL_NOZZLE",
     "EXTERNAL_TRAY_IDS",
     "HMS_MODULES",
     "HMS_SEVERITIES",

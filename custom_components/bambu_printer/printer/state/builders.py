@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
-from ..models import PrinterModel
+from ..models import DoorSensor, PrinterModel
 from .parsing import (
     dict_or_none,
     fan_percent,
@@ -25,6 +25,7 @@ from .parsing import (
 )
 from .tables import (
     CHAMBER_LIGHT_NODE,
+    DOOR_OPEN_BIT,
     HMS_MODULES,
     HMS_SEVERITIES,
     SPEED_PROFILES,
@@ -104,16 +105,18 @@ def build_temperatures(  # noqa: PLR0917
     device: DeviceTemps,
     model: PrinterModel | None,
 ) -> Temperatures:
-    """Prefer the classic fields; fill in from `device` (H2D) where they are missing."""
-    nozzle = float_or_none(nozzle_temper)
-    target = float_or_none(nozzle_target)
+    """Take the nozzle in use from `device.extruder` (dual nozzle), else the classic fields."""
+    nozzle = target = None
     active = device.active
-    if active is not None and (nozzle is None or target is None):
+    if active is not None:
         for item in device.nozzles:
             if item.index == active:
-                nozzle = item.current if nozzle is None else nozzle
-                target = item.target if target is None else target
+                nozzle, target = item.current, item.target
                 break
+    if nozzle is None:
+        nozzle = float_or_none(nozzle_temper)
+    if target is None:
+        target = float_or_none(nozzle_target)
     bed = float_or_none(bed_temper)
     bed_goal = float_or_none(bed_target)
     chamber = float_or_none(chamber_temper)
@@ -130,6 +133,29 @@ def build_temperatures(  # noqa: PLR0917
         device.nozzles,  # nozzles
         active,  # active_nozzle
     )
+
+
+def build_door(
+    stat: Any, home_flag: Any, model: PrinterModel | None, versions: Mapping[str, Mapping[str, Any]]
+) -> bool | None:
+    """Whether the door is open, from the field this model reports it in; None without one."""
+    if model is None:
+        return None
+    ota = versions.get("ota")
+    source = model.door_sensor(nonempty_str(ota.get("sw_ver")) if ota is not None else None)
+    flags: int | None = None
+    if source is DoorSensor.STAT:
+        if type(stat) is str and 0 < len(stat) <= _MAX_FLAG_DIGITS:
+            try:
+                flags = int(stat, 16)
+            except ValueError:
+                flags = None
+    elif source is DoorSensor.HOME_FLAG:
+        flags = int_or_none(home_flag)
+    return None if flags is None else bool(flags & DOOR_OPEN_BIT)
+
+
+_MAX_FLAG_DIGITS: Final = 32
 
 
 def build_job(  # noqa: PLR0917

@@ -116,3 +116,9 @@ AMS_HT_FIRST_ID: Final = 128  # AMS HT units are numbered from here; AMS units f
 
 # The chamber light's node name, in `lights_report` and in `ledctrl` commands.
 CHAMBER_LIGHT_NODE: Final = "chamber_light"
+
+# Which extruder an external spool feeds on dual-nozzle printers: 255 the main (right, 0),
+# 254 the deputy (left, 1). BambuStudio's VIRTUAL_TRAY_MAIN_ID / VIRTUAL_TRAY_DEPUTY_ID.
+EXTERNAL_SPOOL_NOZZLE: Final[Mapping[int, int]] = MappingProxyType({255: 0, 254: 1})
+AMS_LITE_FIRST_ID: Final = 16  # the A2L numbers its AMS lite 16 (module "ams_f1/16")
+DOOR_OPEN_BIT: Final = 0x00800000  # in `stat` (H2, P2S, X2D) or `home_flag` (X1)
