@@ -245,7 +245,7 @@ def test_x1c_multi_ams() -> None:
     assert state.nozzle == Nozzle(
         diameter=0.4,
         type="hardened_steel",
-        nozzles=(NozzleSpec(index=0, diameter=0.4, type="HX01"),),
+        nozzles=(NozzleSpec(index=0, diameter=0.4, type="hardened_steel"),),
     )
     assert state.hms == ()
 
@@ -296,7 +296,8 @@ def test_h2d_dual_nozzle() -> None:
     assert [spool.tray_id for spool in state.external_spools] == [254, 255]
     assert all(spool.empty for spool in state.external_spools)
     assert state.firmware.version == "01.01.01.00"
-    assert [spec.type for spec in state.nozzle.nozzles] == ["HS01", "HS01"]
+    # "HS01" on both: hardened steel, standard flow
+    assert [spec.type for spec in state.nozzle.nozzles] == ["hardened_steel", "hardened_steel"]
 
 
 def test_p1p_without_ams() -> None:

@@ -13,6 +13,7 @@ from custom_components.bambu_printer.printer.models import AmsKind, PrinterModel
 from custom_components.bambu_printer.printer.state import (
     EXTERNAL_SPOOL_NOZZLE,
     PrinterState,
+    parsing,
 )
 from tests.captures import pushall_report, version_report
 
@@ -191,3 +192,52 @@ def test_p2s_chamber_comes_from_ctc() -> None:
     state.apply(report, now=NOW)
     assert state.model is PrinterModel.P2S
     assert state.temperatures.chamber == 25.0
+
+
+# ------------------------------------------------------------------------- nozzle
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("MOCK-H2D", ("hardened_steel", 0.4)),  # device.nozzle "HS01" beats "stainless_steel"
+        ("MOCK-X1CMULTIAMS", ("hardened_steel", 0.4)),  # "HX01"
+        ("P1P", ("hardened_steel", 0.4)),
+        ("MOCK-A1", ("stainless_steel", 0.4)),
+    ],
+)
+def test_nozzle_type_and_diameter(name: str, expected: tuple[str, float]) -> None:
+    nozzle = state_of(name).nozzle
+    assert (nozzle.type, nozzle.diameter) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("HS00", "stainless_steel"),
+        ("HS01", "hardened_steel"),
+        ("HS05", "tungsten_carbide"),
+        ("HH01", "high_flow_hardened_steel"),
+        ("HE00", "high_flow_stainless_steel"),
+        ("HU01", "tpu_high_flow"),
+        ("HS01-0.4", "hardened_steel"),  # as ha-bambulab's H2C capture names it
+        ("stainless_steel", "stainless_steel"),
+        ("HS99", "unknown"),
+        ("brass", "unknown"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_nozzle_type_codes(code: Any, expected: str | None) -> None:
+    assert parsing.nozzle_type_name(code) == expected
+
+
+def test_nozzle_of_the_extruder_in_use() -> None:
+    nozzle = pushall_report("MOCK-H2D")["print"]["device"]["nozzle"]
+    nozzle["info"][1].update(type="HH01", diameter=0.6)
+    state = state_of("MOCK-H2D", {"device": {**h2d_device(state=LEFT_ACTIVE), "nozzle": nozzle}})
+    assert (state.nozzle.type, state.nozzle.diameter) == ("high_flow_hardened_steel", 0.6)
+    assert [spec.type for spec in state.nozzle.nozzles] == [
+        "hardened_steel",
+        "high_flow_hardened_steel",
+    ]

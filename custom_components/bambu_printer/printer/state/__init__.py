@@ -12,6 +12,7 @@ fields give None; oversized strings and lists are dropped, never merged.
 """
 
 from .merge import is_full_report
+from .parsing import NOZZLE_TYPES
 from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
     AMS_HT_FIRST_ID,
@@ -61,6 +62,7 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_LIST",
     "MAX_STRING",
+    "NOZZLE_TYPES",
     "SPEED_PROFILES",
     "STAGES",
     "STAGE_IDLE",

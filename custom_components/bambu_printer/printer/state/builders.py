@@ -19,6 +19,7 @@ from .parsing import (
     list_or_empty,
     nested,
     nonempty_str,
+    nozzle_type_name,
     parse_flag,
     unpack_temp,
     utc_from_epoch,
@@ -299,8 +300,8 @@ def build_camera(ipcam: Any) -> Camera:
     )
 
 
-def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any) -> Nozzle:
-    """Read the installed nozzle, and each of `device.nozzle.info[]`."""
+def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any, device: DeviceTemps) -> Nozzle:
+    """Read each of `device.nozzle.info[]`; the installed nozzle is the extruder in use's."""
     specs = []
     if type(nozzle) is dict:
         for position, item in enumerate(list_or_empty(nozzle.get("info"))):
@@ -310,10 +311,14 @@ def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any) -> Nozzle:
                     NozzleSpec(
                         index=position if index is None else index,
                         diameter=float_or_none(item.get("diameter")),
-                        type=nonempty_str(item.get("type")),
+                        type=nozzle_type_name(item.get("type")),
                     )
                 )
-    return Nozzle(float_or_none(diameter), nonempty_str(nozzle_type), tuple(specs))
+    wanted = 0 if device.active is None else device.active
+    spec = next((spec for spec in specs if spec.index == wanted), None)
+    if spec is not None and (spec.diameter is not None or spec.type is not None):
+        return Nozzle(spec.diameter, spec.type, tuple(specs))
+    return Nozzle(float_or_none(diameter), nozzle_type_name(nozzle_type), tuple(specs))
 
 
 def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]) -> Firmware:

@@ -133,7 +133,8 @@ class PrinterState:
         "nozzle_diameter",
         "nozzle_type",
         path("device", "nozzle"),
-        doc="Installed nozzle diameter and type.",
+        _device_temps,
+        doc="Installed nozzle (the extruder in use's) diameter and type, and each extruder's.",
     )
     firmware = View(
         build_firmware,

@@ -169,7 +169,7 @@ class Nozzle:
     """Installed nozzle: diameter in mm and material type."""
 
     diameter: float | None
-    type: str | None  # "hardened_steel", "stainless_steel", ...
+    type: str | None  # one of parsing.NOZZLE_TYPES: "hardened_steel", "stainless_steel", ...
     nozzles: tuple[NozzleSpec, ...]
 
 
