@@ -97,6 +97,8 @@ def test_reported_readings_per_capture(name: str) -> None:
         print_error=True,
         sdcard=True,
         firmware_update=True,
+        nozzle_diameter=True,
+        nozzle_type=True,
     )
 
 
@@ -104,6 +106,7 @@ def test_reported_readings_per_capture(name: str) -> None:
     ("flag", "key"),
     [
         ("start_time", "gcode_start_time"),
+        ("nozzle_type", "nozzle_type"),
         ("part_cooling_fan", "cooling_fan_speed"),
         ("aux_fan", "big_fan1_speed"),
         ("chamber_fan", "big_fan2_speed"),
@@ -122,7 +125,7 @@ def test_each_flag_tells_its_own_field(flag: str, key: str) -> None:
 
 
 def test_nothing_is_reported_before_the_first_report() -> None:
-    assert PrinterState().reported == Reported(*(False,) * 9)
+    assert PrinterState().reported == Reported(*(False,) * len(fields(Reported)))
 
 
 def test_a_field_reported_later_is_seen() -> None:
@@ -132,7 +135,7 @@ def test_a_field_reported_later_is_seen() -> None:
     assert state.reported is before  # values changed, no new field: not even rebuilt
     assert state.apply(delta(gcode_start_time="1700000000"))
     assert state.reported.start_time
-    assert state.reported == Reported(*(True,) * 9)
+    assert state.reported == Reported(*(True,) * len(fields(Reported)))
 
 
 def test_a_field_reported_as_null_is_still_reported() -> None:

@@ -16,6 +16,7 @@ from .parsing import NOZZLE_TYPES
 from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
     AMS_HT_FIRST_ID,
+    AMS_LITE_FIRST_ID,
     CHAMBER_LIGHT_NODE,
     EXTERNAL_SPOOL_NOZZLE,
     EXTERNAL_TRAY_IDS,
@@ -52,6 +53,7 @@ from .views import (
 
 __all__ = [
     "AMS_HT_FIRST_ID",
+    "AMS_LITE_FIRST_ID",
     "CHAMBER_LIGHT_NODE",
     "EXTERNAL_SPOOL_NOZZLE",
     "EXTERNAL_TRAY_IDS",

@@ -195,3 +195,5 @@ class Reported:
     print_error: bool = _reported_as("print_error")
     sdcard: bool = _reported_as("sdcard")
     firmware_update: bool = _reported_as("upgrade_state")
+    nozzle_diameter: bool = _reported_as("nozzle_diameter")
+    nozzle_type: bool = _reported_as("nozzle_type")
