@@ -90,6 +90,7 @@ class VirtualPrinter:
         self._ip = str(IPv4Address(ip))
         self._epoch = float(epoch)
         self._lan_liveview = False
+        self._door_open = False
         rng = random.Random(self.seed)
         template = profile.template
         self._print: JsonDict = copy_json(template["print"])
@@ -105,6 +106,7 @@ class VirtualPrinter:
             ambient=self._thermals.ambient,
             unit_info=profile.family == "h2d",
             rfid=profile.family in ("x1", "h2d"),
+            first_id=profile.ams_first_id,
         )
         self._process = PrintProcess(
             self._thermals, self._ams, chamber_sensor=capabilities.chamber_sensor
@@ -234,6 +236,19 @@ class VirtualPrinter:
         """Switch H2D "LAN liveview" on or off (other RTSPS models always stream)."""
         self._lan_liveview = bool(enabled)
 
+    def set_door_open(self, is_open: bool) -> None:
+        """Open or close the door; models with a door sensor report it (`stat` or `home_flag`)."""
+        self._door_open = bool(is_open)
+
+    def start_drying(self, ams_id: int, *, hours: float, temperature: float) -> None:
+        """Start drying an AMS 2 Pro or AMS HT unit, as from the printer's screen.
+
+        Raises ValueError for units that cannot dry (AMS, AMS lite) or that are not fitted.
+        """
+        if not self.profile.dries:
+            raise ValueError(f"an {self.profile.ams_product} cannot dry filament")
+        self._ams.start_drying(ams_id, hours * 60.0, temperature, self.now)
+
     def set_hms(self, entries: list[tuple[int, int]]) -> None:
         """Replace the health-management messages (`hms[]`) with (attr, code) pairs."""
         self._print["hms"] = [{"attr": int(attr), "code": int(code)} for attr, code in entries]
@@ -274,7 +289,9 @@ class VirtualPrinter:
         )
 
     def _sync(self) -> JsonDict:
-        return self._status.sync(now=self.now, ip=self._ip, lan_liveview=self._lan_liveview)
+        return self._status.sync(
+            now=self.now, ip=self._ip, lan_liveview=self._lan_liveview, door_open=self._door_open
+        )
 
     # --- jobs and time -----------------------------------------------------------------------
     def start_job(

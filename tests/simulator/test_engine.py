@@ -27,6 +27,10 @@ CAPTURE_FOR = {
     "X1E": "MOCK-X1CMULTIAMS",
     "P2S": "MOCK-X1CMULTIAMS",
     "H2D": "MOCK-H2D",
+    "H2DPRO": "MOCK-H2D",  # the H2 family template; no capture of these in the shared set
+    "H2C": "MOCK-H2D",
+    "X2D": "MOCK-H2D",
+    "A2L": "MOCK-A1",
     "P1P": "P1P",
     "P1S": "P1P",
     "A1": "MOCK-A1",
@@ -226,6 +230,7 @@ def test_ams_per_model_and_configurable() -> None:
     }
     assert counts == {
         "X1C": 1, "X1E": 1, "P1P": 0, "P1S": 1, "A1": 1, "A1MINI": 1, "P2S": 1, "H2D": 2,
+        "H2DPRO": 1, "H2C": 1, "X2D": 1, "A2L": 1,
     }  # fmt: skip
     p1p = VirtualPrinter("S", "P1P")
     assert p1p.tray_now == "254"
