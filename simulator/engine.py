@@ -94,6 +94,8 @@ class VirtualPrinter:
         rng = random.Random(self.seed)
         template = profile.template
         self._print: JsonDict = copy_json(template["print"])
+        if profile.ctc_only:
+            del self._print["chamber_temper"]
         sequence = rng.randint(100, 60000)
         capabilities = profile.model
         self._thermals = Thermals.at_room_temperature(rng, capabilities.nozzles)
@@ -229,11 +231,11 @@ class VirtualPrinter:
 
     @property
     def lan_liveview(self) -> bool:
-        """Whether an H2D's LAN liveview (RTSPS) is switched on."""
+        """Whether LAN liveview (RTSPS on P2S, H2 and X2D) is switched on."""
         return self._lan_liveview
 
     def set_lan_liveview(self, enabled: bool) -> None:
-        """Switch H2D "LAN liveview" on or off (other RTSPS models always stream)."""
+        """Switch "LAN liveview" on or off (the X1 Carbon and X1E always stream)."""
         self._lan_liveview = bool(enabled)
 
     def set_door_open(self, is_open: bool) -> None:

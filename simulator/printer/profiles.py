@@ -73,6 +73,17 @@ class ModelProfile:
     stages: tuple[int, ...]  # calibration stages of the start G-code, in order
     modules: tuple[FirmwareModule, ...]
     ams_first_id: int = 0  # the first unit's id: 16 for the A2L's AMS lite ("ams_f1/16")
+    ctc_only: bool = False  # chamber only in device.ctc, no `chamber_temper` (as captured)
+
+    @property
+    def liveview_switch(self) -> bool:
+        """Whether RTSPS waits for "LAN liveview" (`rtsp_url` "disable" until then).
+
+        ha-bambulab's P2S, H2C and X2D captures and our H2D capture say "disable"; the X1
+        Carbon and X1E stream whenever the camera is on.
+        """
+        x1 = (PrinterModel.X1C, PrinterModel.X1E)
+        return self.model.camera is CameraKind.RTSPS and self.model not in x1
 
     @property
     def code(self) -> str:
@@ -199,6 +210,7 @@ PROFILES: Final[Mapping[PrinterModel, ModelProfile]] = {
              ("ext", "EXT07", "00.00.08.18", "00.00.01.00"),
              ("smc", "SMC09", "02.00.11.79", "00.00.09.26"),
              ("ap", "AP01", "00.00.50.02", "00.00.01.11")),
+            ctc_only=True,
         ),
         ModelProfile(
             PrinterModel.H2C, "h2d", "Bambu Lab H2C", "", AmsKind.AMS_2_PRO, "02.00.19.47",
@@ -208,6 +220,7 @@ PROFILES: Final[Mapping[PrinterModel, ModelProfile]] = {
              ("th", "TH08", "02.00.17.46", "00.00.17.22"),
              ("ext", "EXT07", "00.00.08.18", "00.00.01.00"),
              ("smc", "SMC09", "02.00.11.79", "00.00.09.26")),
+            ctc_only=True,
         ),
         ModelProfile(
             PrinterModel.X2D, "h2d", "Bambu Lab X2D", "", AmsKind.AMS_2_PRO, "02.00.19.47",
@@ -217,6 +230,7 @@ PROFILES: Final[Mapping[PrinterModel, ModelProfile]] = {
              ("smc", "SMC03", "02.00.11.79", "00.00.09.26"),
              ("mc", "MC12", "02.02.56.50", "02.02.56.50"),
              ("ap2", "AP04", "00.00.50.02", "00.00.01.11")),
+            ctc_only=True,
         ),
         ModelProfile(
             PrinterModel.A2L, "a1", "Bambu Lab A2L", "", AmsKind.AMS_LITE, "00.00.07.94",

@@ -134,7 +134,7 @@ class StatusWriter:
         """Write serial, IP address and camera URL (they can change after construction)."""
         if self._profile.rtsp:
             url = f"rtsps://{ip}:322/streaming/live/1"
-            if self._profile.family == "h2d" and not lan_liveview:
+            if self._profile.liveview_switch and not lan_liveview:
                 url = "disable"
             pr["ipcam"]["rtsp_url"] = url
         net = pr.get("net", {}).get("info")

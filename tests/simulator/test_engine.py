@@ -158,6 +158,8 @@ def test_fresh_printer_is_idle_and_plausible(model: str) -> None:
 @pytest.mark.parametrize("model", ALL_MODELS)
 def test_reports_match_the_capture_shape_in_every_state(model: str) -> None:
     real = pushall_report(CAPTURE_FOR[model])
+    if MODELS[model].ctc_only:  # as ha-bambulab's H2C, H2D Pro and X2D captures
+        del real["print"]["chamber_temper"]
     vp = VirtualPrinter("01S00A000000001", model, seed=7)
     snapshots = [vp.full_report()]
     vp.start_job(minutes=5, layers=20)
@@ -207,8 +209,14 @@ def test_camera_urls_per_model() -> None:
     x1 = VirtualPrinter("X1SERIAL", "X1C", ip="192.168.1.20").full_report()["print"]
     assert x1["ipcam"]["rtsp_url"] == "rtsps://192.168.1.20:322/streaming/live/1"
     assert x1["net"]["info"][0]["ip"] == int.from_bytes(bytes([192, 168, 1, 20]), "little")
-    for model in ("X1E", "P2S"):
-        url = VirtualPrinter("S", model).full_report()["print"]["ipcam"]["rtsp_url"]
+    url = VirtualPrinter("S", "X1E").full_report()["print"]["ipcam"]["rtsp_url"]
+    assert url.startswith("rtsps://127.0.0.1:322/")
+    # ha-bambulab's P2S, H2C and X2D captures: "disable" until LAN liveview is switched on.
+    for model in ("P2S", "H2C", "X2D", "H2DPRO"):
+        other = VirtualPrinter("S", model)
+        assert other.full_report()["print"]["ipcam"]["rtsp_url"] == "disable"
+        other.set_lan_liveview(True)
+        url = other.full_report()["print"]["ipcam"]["rtsp_url"]
         assert url.startswith("rtsps://127.0.0.1:322/")
     for model in ("P1P", "P1S", "A1", "A1MINI"):
         assert "rtsp_url" not in VirtualPrinter("S", model).full_report()["print"]["ipcam"]

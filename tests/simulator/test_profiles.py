@@ -185,8 +185,12 @@ def test_a2l_numbers_its_ams_lite_16() -> None:
     assert active.ams_id == 16
 
 
-def test_p2s_reports_its_chamber_in_ctc_only() -> None:
-    vp = running(PrinterModel.P2S)
+@pytest.mark.parametrize(
+    "model", [PrinterModel.P2S, PrinterModel.H2C, PrinterModel.H2D_PRO, PrinterModel.X2D]
+)
+def test_chamber_in_ctc_only(model: PrinterModel) -> None:
+    """ha-bambulab's captures of these models carry device.ctc and no chamber_temper."""
+    vp = running(model)
     report = vp.full_report()["print"]
     assert "chamber_temper" not in report
     assert state_of(vp).temperatures.chamber == report["device"]["ctc"]["info"]["temp"]
