@@ -241,3 +241,15 @@ def test_nozzle_of_the_extruder_in_use() -> None:
         "hardened_steel",
         "high_flow_hardened_steel",
     ]
+
+
+def test_single_extruder_keeps_the_precise_top_level_nozzle() -> None:
+    """One extruder: `nozzle_temper` is it, with more precision than device's packed integer."""
+    temps = state_of("MOCK-X1CMULTIAMS", {"nozzle_temper": 26.4375}).temperatures
+    assert (temps.nozzle, temps.active_nozzle) == (26.4375, 0)
+
+
+def test_single_extruder_falls_back_to_device() -> None:
+    changes = {"nozzle_temper": None, "nozzle_target_temper": "x"}
+    temps = state_of("MOCK-X1CMULTIAMS", changes).temperatures
+    assert (temps.nozzle, temps.nozzle_target) == (26.0, 0.0)

@@ -106,18 +106,29 @@ def build_temperatures(  # noqa: PLR0917
     device: DeviceTemps,
     model: PrinterModel | None,
 ) -> Temperatures:
-    """Take the nozzle in use from `device.extruder` (dual nozzle), else the classic fields."""
+    """Take the nozzle in use from `device.extruder` on dual-nozzle printers.
+
+    With one extruder the classic fields are it (and more precise than the packed integers);
+    `device` fills in whatever they lack.
+    """
     nozzle = target = None
     active = device.active
+    in_use = None
     if active is not None:
         for item in device.nozzles:
             if item.index == active:
-                nozzle, target = item.current, item.target
+                in_use = item
                 break
+    if in_use is not None and len(device.nozzles) > 1:
+        nozzle, target = in_use.current, in_use.target
     if nozzle is None:
         nozzle = float_or_none(nozzle_temper)
+        if nozzle is None and in_use is not None:
+            nozzle = in_use.current
     if target is None:
         target = float_or_none(nozzle_target)
+        if target is None and in_use is not None:
+            target = in_use.target
     bed = float_or_none(bed_temper)
     bed_goal = float_or_none(bed_target)
     chamber = float_or_none(chamber_temper)
