@@ -128,7 +128,7 @@ class VirtualPrinter:
             self._sync(),
             sequence=sequence,
             full_reports=capabilities.full_reports,
-            has_msg=bool(template["has_msg"]),
+            has_msg=profile.has_msg,
         )
         if printing:
             self.start_job()

@@ -74,6 +74,12 @@ class ModelProfile:
     modules: tuple[FirmwareModule, ...]
     ams_first_id: int = 0  # the first unit's id: 16 for the A2L's AMS lite ("ams_f1/16")
     ctc_only: bool = False  # chamber only in device.ctc, no `chamber_temper` (as captured)
+    msg: bool | None = None  # whether reports carry `msg`; None: as the family's template
+
+    @property
+    def has_msg(self) -> bool:
+        """Whether this model's reports carry `msg` (the H2D's and H2D Pro's do not)."""
+        return bool(self.template["has_msg"]) if self.msg is None else self.msg
 
     @property
     def liveview_switch(self) -> bool:
@@ -221,6 +227,7 @@ PROFILES: Final[Mapping[PrinterModel, ModelProfile]] = {
              ("ext", "EXT07", "00.00.08.18", "00.00.01.00"),
              ("smc", "SMC09", "02.00.11.79", "00.00.09.26")),
             ctc_only=True,
+            msg=True,
         ),
         ModelProfile(
             PrinterModel.X2D, "h2d", "Bambu Lab X2D", "", AmsKind.AMS_2_PRO, "02.00.19.47",
@@ -231,6 +238,7 @@ PROFILES: Final[Mapping[PrinterModel, ModelProfile]] = {
              ("mc", "MC12", "02.02.56.50", "02.02.56.50"),
              ("ap2", "AP04", "00.00.50.02", "00.00.01.11")),
             ctc_only=True,
+            msg=True,
         ),
         ModelProfile(
             PrinterModel.A2L, "a1", "Bambu Lab A2L", "", AmsKind.AMS_LITE, "00.00.07.94",

@@ -194,3 +194,19 @@ def test_chamber_in_ctc_only(model: PrinterModel) -> None:
     report = vp.full_report()["print"]
     assert "chamber_temper" not in report
     assert state_of(vp).temperatures.chamber == report["device"]["ctc"]["info"]["temp"]
+
+
+@pytest.mark.parametrize(
+    ("model", "has_msg"),
+    [
+        (PrinterModel.H2D, False),  # our H2D capture, and ha-bambulab's H2D Pro capture
+        (PrinterModel.H2D_PRO, False),
+        (PrinterModel.H2C, True),  # ha-bambulab's H2C and X2D captures: msg 0
+        (PrinterModel.X2D, True),
+    ],
+)
+def test_full_reports_carry_msg_as_captured(model: PrinterModel, has_msg: bool) -> None:
+    vp = VirtualPrinter("S", model.key, seed=1)
+    vp.status_report()
+    report = vp.handle_request({"pushing": {"command": "pushall", "sequence_id": "1"}})[0]
+    assert ("msg" in report["print"]) is has_msg
