@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from custom_components.bambu_printer.printer.errors import BambuError
+from custom_components.bambu_printer.printer.models import SERIAL_PREFIXES
 from custom_components.bambu_printer.printer.mqtt_link import MqttLink, open_mqtt_link
 
 from .broker import Broker
@@ -45,17 +46,8 @@ _DEVICE_USERNAME = "bambu-sim-device"
 _LINK_RETRY = 0.02
 _LINK_TIMEOUT = 10.0
 
-# Serial prefixes as real printers of each model carry them (15 characters in total).
-_SERIAL_PREFIX = {
-    "X1C": "00M",
-    "X1E": "03W",
-    "P1P": "01S",
-    "P1S": "01P",
-    "A1": "039",
-    "A1MINI": "030",
-    "P2S": "22E",
-    "H2D": "094",
-}
+# Each model's serial prefix, from the library's table (the first listed where a model has two).
+_SERIAL_PREFIX = {model.key: prefix for prefix, model in reversed(tuple(SERIAL_PREFIXES.items()))}
 
 # Models whose firmware never answers a ClientHello offering TLS 1.3 (the P2S on 01.02.00.00,
 # ha-bambulab #2072); every printer answers one that offers at most TLS 1.2.
@@ -77,7 +69,7 @@ def encode_report(report: dict[str, Any]) -> bytes:
 
 def make_serial(model: str) -> str:
     """Return a random serial number in the model's real format."""
-    prefix = _SERIAL_PREFIX.get(normalize_model(model), "09X")
+    prefix = _SERIAL_PREFIX[normalize_model(model)]
     return prefix + "".join(secrets.choice("0123456789") for _ in range(15 - len(prefix)))
 
 

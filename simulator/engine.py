@@ -91,9 +91,12 @@ class VirtualPrinter:
         self._ip = str(IPv4Address(ip))
         self._epoch = float(epoch)
         self._lan_liveview = False
+        self._door_open = False
         rng = random.Random(self.seed)
         template = profile.template
         self._print: JsonDict = copy_json(template["print"])
+        if profile.ctc_only:
+            del self._print["chamber_temper"]
         sequence = rng.randint(100, 60000)
         capabilities = profile.model
         self._thermals = Thermals.at_room_temperature(rng, capabilities.nozzles)
@@ -106,6 +109,7 @@ class VirtualPrinter:
             ambient=self._thermals.ambient,
             unit_info=profile.family == "h2d",
             rfid=profile.family in ("x1", "h2d"),
+            first_id=profile.ams_first_id,
         )
         self._process = PrintProcess(
             self._thermals, self._ams, chamber_sensor=capabilities.chamber_sensor
@@ -127,7 +131,7 @@ class VirtualPrinter:
             self._sync(),
             sequence=sequence,
             full_reports=capabilities.full_reports,
-            has_msg=bool(template["has_msg"]),
+            has_msg=profile.has_msg,
         )
         if printing:
             self.start_job()
@@ -239,12 +243,25 @@ class VirtualPrinter:
 
     @property
     def lan_liveview(self) -> bool:
-        """Whether an H2D's LAN liveview (RTSPS) is switched on."""
+        """Whether LAN liveview (RTSPS on P2S, H2 and X2D) is switched on."""
         return self._lan_liveview
 
     def set_lan_liveview(self, enabled: bool) -> None:
-        """Switch H2D "LAN liveview" on or off (other RTSPS models always stream)."""
+        """Switch "LAN liveview" on or off (the X1 Carbon and X1E always stream)."""
         self._lan_liveview = bool(enabled)
+
+    def set_door_open(self, is_open: bool) -> None:
+        """Open or close the door; models with a door sensor report it (`stat` or `home_flag`)."""
+        self._door_open = bool(is_open)
+
+    def start_drying(self, ams_id: int, *, hours: float, temperature: float) -> None:
+        """Start drying an AMS 2 Pro or AMS HT unit, as from the printer's screen.
+
+        Raises ValueError for units that cannot dry (AMS, AMS lite) or that are not fitted.
+        """
+        if not self.profile.dries:
+            raise ValueError(f"an {self.profile.ams_product} cannot dry filament")
+        self._ams.start_drying(ams_id, hours * 60.0, temperature, self.now)
 
     def set_hms(self, entries: list[tuple[int, int]]) -> None:
         """Replace the health-management messages (`hms[]`) with (attr, code) pairs."""
@@ -289,7 +306,9 @@ class VirtualPrinter:
         )
 
     def _sync(self) -> JsonDict:
-        return self._status.sync(now=self.now, ip=self._ip, lan_liveview=self._lan_liveview)
+        return self._status.sync(
+            now=self.now, ip=self._ip, lan_liveview=self._lan_liveview, door_open=self._door_open
+        )
 
     # --- jobs and time -----------------------------------------------------------------------
     def start_job(

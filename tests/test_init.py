@@ -16,13 +16,21 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util.json import json_loads
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bambu_printer.const import DOMAIN, OPTION_READ_ONLY, VALIDATE_TIMEOUT
+from custom_components.bambu_printer.const import (
+    CONF_MODEL,
+    CONF_SERIAL,
+    DOMAIN,
+    OPTION_READ_ONLY,
+    VALIDATE_TIMEOUT,
+)
 from custom_components.bambu_printer.printer.errors import (
     NotConnected,
     TlsHandshakeFailed,
     TlsNameMismatch,
     TlsUntrusted,
 )
+from custom_components.bambu_printer.printer.models import PrinterModel
+from custom_components.bambu_printer.printer.state import PrinterState
 
 from .captures import CAPTURE_NAMES, version_report
 from .conftest import setup_entry
@@ -95,6 +103,20 @@ async def test_one_device_per_printer(
     entities = er.async_entries_for_config_entry(entity_registry, mock_config_entry.entry_id)
     assert entities
     assert {entity.device_id for entity in entities} == {device.id}
+
+
+async def test_model_from_serial_when_nothing_names_it(
+    hass: HomeAssistant, device_registry: dr.DeviceRegistry
+) -> None:
+    """A printer whose firmware and entry name no model is known by its serial's prefix."""
+    client = new_mock_client("MOCK-H2D", serial="31B00A000000001")
+    client.state = PrinterState()  # no get_version reply (yet)
+    entry = capture_entry("MOCK-H2D", data={CONF_SERIAL: client.serial, CONF_MODEL: ""})
+    with patch("custom_components.bambu_printer.PrinterClient", return_value=client):
+        await setup_entry(hass, entry)
+    (device,) = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    assert device.model == "H2C"
+    assert entry.runtime_data.coordinator.model is PrinterModel.H2C
 
 
 @pytest.mark.usefixtures("init_integration")

@@ -48,7 +48,8 @@ def sensor_entity_id(entity_registry: er.EntityRegistry, key: str) -> str:
             {"right_nozzle_temperature", "left_nozzle_target_temperature", "chamber_temperature"},
             set(),
         ),
-        ("P1P", {"ams_0_tray_0_filament"}, {"chamber_temperature", "aux_fan", "chamber_fan"}),
+        # The P1P takes aux and chamber fans (pybambu, BambuStudio), the A1 has none.
+        ("P1P", {"ams_0_tray_0_filament", "aux_fan", "chamber_fan"}, {"chamber_temperature"}),
         (
             "MOCK-P1PNOAMS",
             {"external_254_filament"},
@@ -57,7 +58,7 @@ def sensor_entity_id(entity_registry: er.EntityRegistry, key: str) -> str:
         (
             "MOCK-A1",
             {"ams_0_tray_0_remaining"},
-            {"chamber_temperature", "ams_0_temperature", "ams_0_humidity_level"},
+            {"chamber_temperature", "ams_0_temperature", "ams_0_humidity_level", "aux_fan"},
         ),
     ],
 )

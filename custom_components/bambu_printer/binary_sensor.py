@@ -1,9 +1,10 @@
-"""Binary sensors: connection, HMS problems, SD card, firmware update, authorization control."""
+"""Binary sensors: connection, HMS, SD card, firmware update, authorization, door, drying."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from homeassistant.components.binary_sensor import (
@@ -17,8 +18,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
-from .entity import BambuEntity
-from .printer.state import PrinterState
+from .entity import BambuEntity, EntityFactory, ams_label, async_add_entities_as_found
+from .printer.models import AmsKind, DoorSensor
+from .printer.state import AmsUnit, PrinterState
 
 PARALLEL_UPDATES = 0
 
@@ -76,7 +78,19 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         value_fn=lambda coordinator: coordinator.authorization_required,
         exists_fn=lambda coordinator: coordinator.data.reported.authorization_control,
     ),
+    BambuBinarySensorDescription(
+        key="door",
+        translation_key="door",
+        device_class=BinarySensorDeviceClass.DOOR,
+        value_fn=lambda coordinator: coordinator.data.door_open,
+        exists_fn=lambda coordinator: (
+            coordinator.model.door_sensor(coordinator.data.firmware.version) is not DoorSensor.NONE
+        ),
+    ),
 )
+
+# AMS 2 Pro and AMS HT units dry filament; classic AMS and AMS lite do not.
+_DRYING_AMS = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})
 
 
 class BambuBinarySensor(BambuEntity, BinarySensorEntity):
@@ -109,15 +123,64 @@ class BambuBinarySensor(BambuEntity, BinarySensorEntity):
         return (self.available, self.is_on, self.extra_state_attributes)
 
 
+class AmsDryingSensor(BambuEntity, BinarySensorEntity):
+    """Whether one AMS unit is drying its filament; unavailable while it is detached."""
+
+    _attr_translation_key = "ams_drying"
+    _attr_device_class = BinarySensorDeviceClass.RUNNING
+
+    def __init__(self, coordinator: BambuCoordinator, unit: AmsUnit) -> None:
+        super().__init__(coordinator, f"ams_{unit.id}_drying")
+        self._ams_id = unit.id
+        self._attr_translation_placeholders = {"ams": ams_label(unit.id)}
+
+    def _unit(self) -> AmsUnit | None:
+        return next((unit for unit in self.coordinator.data.ams if unit.id == self._ams_id), None)
+
+    @property
+    def available(self) -> bool:
+        """Available while connected and the unit is still reported."""
+        return super().available and self._unit() is not None
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return whether the unit has drying time left."""
+        unit = self._unit()
+        return unit.drying if unit is not None else None
+
+    def _shown_values(self) -> tuple[Any, ...]:
+        return (self.available, self.is_on)
+
+    def _inputs(self) -> tuple[Any, ...]:
+        return (self.coordinator.client.available, self.coordinator.data.ams)
+
+
+def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFactory]]:
+    for description in BINARY_SENSORS:
+        if description.exists_fn(coordinator):
+            yield description.key, partial(BambuBinarySensor, coordinator, description)
+    for unit in coordinator.data.ams:
+        if unit.kind in _DRYING_AMS:
+            yield f"ams_{unit.id}_drying", partial(AmsDryingSensor, coordinator, unit)
+
+
+def _shape(state: PrinterState) -> object:
+    """Summarise what decides which binary sensors exist: readings, model, firmware, AMS."""
+    return (
+        state.reported,
+        state.model,
+        state.firmware.version,
+        tuple((unit.id, unit.kind) for unit in state.ams),
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: BambuConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the binary sensors this printer has."""
+    """Create the binary sensors this printer has, and more when it reports new hardware."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        BambuBinarySensor(coordinator, description)
-        for description in BINARY_SENSORS
-        if description.exists_fn(coordinator)
+    async_add_entities_as_found(
+        coordinator, async_add_entities, lambda: _candidates(coordinator), _shape
     )

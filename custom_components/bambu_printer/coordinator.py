@@ -14,7 +14,7 @@ from .authorization import async_show_authorization_issue
 from .const import COMMAND_TIMEOUT, CONF_MODEL, DOMAIN, OPTION_READ_ONLY
 from .printer.commands import needs_authorization, refused_for_authorization
 from .printer.errors import CommandRejected, CommandTimeout, NotConnected
-from .printer.models import PrinterModel, identify_from_product_name
+from .printer.models import PrinterModel, identify_from_product_name, identify_from_serial
 from .printer.state import PrinterState
 
 if TYPE_CHECKING:
@@ -63,11 +63,12 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
 
     @property
     def model(self) -> PrinterModel:
-        """Return the model the printer reported, or the one found when it was added."""
+        """Return the model the printer reported, else the entry's, else its serial prefix's."""
         reported = self.client.state.model
         if reported is not None and reported is not PrinterModel.UNKNOWN:
             return reported
-        return identify_from_product_name(self.config_entry.data.get(CONF_MODEL))
+        model = identify_from_product_name(self.config_entry.data.get(CONF_MODEL))
+        return model if model is not PrinterModel.UNKNOWN else identify_from_serial(self.serial)
 
     @property
     def read_only(self) -> bool:

@@ -12,7 +12,13 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import BambuCoordinator
-from .printer.state import AMS_HT_FIRST_ID, PrinterState, Tray
+from .printer.state import (
+    AMS_HT_FIRST_ID,
+    AMS_LITE_FIRST_ID,
+    EXTERNAL_SPOOL_NOZZLE,
+    PrinterState,
+    Tray,
+)
 
 
 def printer_device_info(coordinator: BambuCoordinator) -> DeviceInfo:
@@ -79,9 +85,14 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
 
 
 def ams_label(ams_id: int) -> str:
-    """Return the AMS unit's name as Bambu Studio shows it: A-D, and HT-A... for AMS HT."""
+    """Return the AMS unit's name as Bambu Studio shows it: A-D, and HT-A... for AMS HT.
+
+    The A2L numbers its AMS lite 16: it is that printer's first unit, so "A" as well.
+    """
     if ams_id >= AMS_HT_FIRST_ID:
         return f"HT-{chr(ord('A') + ams_id - AMS_HT_FIRST_ID)}"
+    if ams_id >= AMS_LITE_FIRST_ID:
+        return chr(ord("A") + ams_id - AMS_LITE_FIRST_ID)
     return chr(ord("A") + ams_id)
 
 
@@ -90,12 +101,15 @@ def tray_label(tray: Tray) -> dict[str, str]:
     return {"ams": ams_label(tray.ams_id or 0), "tray": str(tray.tray_id + 1)}
 
 
-def external_spool_number(state: PrinterState, tray: Tray) -> int | None:
-    """Return 1 or 2 for printers with two external spools (H2D), None with just one."""
-    spools = state.external_spools
-    if len(spools) < 2:
+NOZZLE_SIDES = ("right", "left")  # extruder ids 0 and 1 of dual-nozzle printers
+
+
+def external_spool_side(state: PrinterState, tray: Tray) -> str | None:
+    """Return the nozzle ("left", "right") an external spool feeds; None with a single spool."""
+    if len(state.external_spools) < 2:
         return None
-    return next(i for i, spool in enumerate(spools, start=1) if spool.tray_id == tray.tray_id)
+    nozzle = EXTERNAL_SPOOL_NOZZLE.get(tray.tray_id)
+    return None if nozzle is None else NOZZLE_SIDES[nozzle]
 
 
 type EntityFactory = Callable[[], Entity]

@@ -18,6 +18,7 @@ from homeassistant.const import (
     PERCENTAGE,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    UnitOfLength,
     UnitOfTemperature,
     UnitOfTime,
 )
@@ -28,15 +29,17 @@ from homeassistant.helpers.typing import StateType
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import (
+    NOZZLE_SIDES,
     BambuEntity,
     EntityFactory,
     ams_label,
     async_add_entities_as_found,
-    external_spool_number,
+    external_spool_side,
     tray_label,
 )
 from .printer.models import AmsKind
 from .printer.state import (
+    NOZZLE_TYPES,
     SPEED_PROFILES,
     STAGE_OPTIONS,
     AmsUnit,
@@ -48,7 +51,7 @@ from .printer.state import (
 # Push updates: entities never poll, so no update is ever throttled.
 PARALLEL_UPDATES = 0
 
-_NOZZLE_SIDES = ("right", "left")  # H2D extruder ids 0 and 1
+DRYING_AMS = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})  # the units that dry filament
 HMS_WIKI = "https://wiki.bambulab.com/en/x1/troubleshooting/hmscode/{code}"
 
 
@@ -75,6 +78,7 @@ class TraySensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[Tray], StateType]
     attr_fn: Callable[[Tray], Mapping[str, Any] | None] = lambda _: None
+    external: bool = True  # whether external spools have it too
 
 
 def _hms_attributes(state: PrinterState) -> dict[str, Any]:
@@ -101,8 +105,8 @@ def _active_tray(state: PrinterState) -> str | None:
     if tray is None:
         return "none"
     if tray.ams_id is None:
-        number = external_spool_number(state, tray)
-        return "External spool" if number is None else f"External spool {number}"
+        side = external_spool_side(state, tray)
+        return "External spool" if side is None else f"{side.capitalize()} external spool"
     label = tray_label(tray)
     return f"AMS {label['ams']} tray {label['tray']}"
 
@@ -111,7 +115,8 @@ def _active_tray_attributes(state: PrinterState) -> dict[str, Any] | None:
     tray = state.active_tray
     if tray is None:
         return None
-    return {"type": tray.type, "color": tray.color, "name": tray.sub_brand}
+    color = None if tray.transparent else tray.color
+    return {"type": tray.type, "color": color, "name": tray.sub_brand}
 
 
 def _gcode_state(state: PrinterState) -> str | None:
@@ -233,7 +238,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
     _temperature("nozzle_target_temperature", lambda state: state.temperatures.nozzle_target),
     *(
         _temperature(f"{side}_nozzle{kind}", _nozzle(index, target=target), _has_nozzle(index))
-        for index, side in enumerate(_NOZZLE_SIDES)
+        for index, side in enumerate(NOZZLE_SIDES)
         for kind, target in (("_temperature", False), ("_target_temperature", True))
     ),
     _temperature("bed_temperature", lambda state: state.temperatures.bed),
@@ -302,6 +307,25 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         value_fn=lambda state: state.firmware.version,
     ),
     BambuSensorDescription(
+        key="nozzle_type",
+        translation_key="nozzle_type",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(NOZZLE_TYPES),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda state: state.nozzle.type,
+        exists_fn=lambda coordinator: coordinator.data.reported.nozzle_type,
+    ),
+    BambuSensorDescription(
+        key="nozzle_diameter",
+        translation_key="nozzle_diameter",
+        device_class=SensorDeviceClass.DISTANCE,
+        native_unit_of_measurement=UnitOfLength.MILLIMETERS,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda state: state.nozzle.diameter,
+        exists_fn=lambda coordinator: coordinator.data.reported.nozzle_diameter,
+    ),
+    BambuSensorDescription(
         key="active_tray",
         translation_key="active_tray",
         value_fn=_active_tray,
@@ -343,6 +367,14 @@ AMS_SENSORS: tuple[AmsSensorDescription, ...] = (
         # AMS lite units report 0.0: they have no sensor.
         exists_fn=lambda unit: bool(unit.temperature),
     ),
+    AmsSensorDescription(
+        key="remaining_drying_time",
+        translation_key="ams_remaining_drying_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        value_fn=lambda unit: unit.dry_time_minutes,
+        exists_fn=lambda unit: unit.kind in DRYING_AMS,
+    ),
 )
 
 
@@ -350,13 +382,23 @@ def _filament_attributes(tray: Tray) -> dict[str, Any]:
     return {
         "name": tray.sub_brand,
         "filament_id": tray.filament_id,
-        "color": tray.color,
+        "color": None if tray.transparent else tray.color,
+        "alpha": tray.alpha,
         "nozzle_temp_min": tray.nozzle_temp_min,
         "nozzle_temp_max": tray.nozzle_temp_max,
         "active": tray.active,
         "empty": tray.empty,
     }
 
+
+def _tray_color(tray: Tray) -> str | None:
+    """Show clear filament (alpha 00) as transparent, not as the black its RGB says."""
+    if tray.empty:
+        return None
+    return TRANSPARENT if tray.transparent else tray.color
+
+
+TRANSPARENT = "transparent"
 
 TRAY_SENSORS: tuple[TraySensorDescription, ...] = (
     TraySensorDescription(
@@ -368,7 +410,8 @@ TRAY_SENSORS: tuple[TraySensorDescription, ...] = (
     TraySensorDescription(
         key="color",
         translation_key="color",
-        value_fn=lambda tray: None if tray.empty else tray.color,
+        value_fn=_tray_color,
+        attr_fn=lambda tray: {"alpha": tray.alpha},
     ),
     TraySensorDescription(
         key="remaining",
@@ -376,6 +419,7 @@ TRAY_SENSORS: tuple[TraySensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda tray: None if tray.empty else tray.remain,
+        external=False,  # no RFID reading on an external spool: the amount is never known
     ),
 )
 
@@ -456,13 +500,11 @@ class TraySensor(BambuEntity, SensorEntity):
     ) -> None:
         if tray.ams_id is None:
             key = f"external_{tray.tray_id}_{description.key}"
-            number = external_spool_number(coordinator.data, tray)
-            if number is None:
-                translation_key = f"external_{description.key}"
-                placeholders: dict[str, str] = {}
-            else:
-                translation_key = f"external_numbered_{description.key}"
-                placeholders = {"spool": str(number)}
+            side = external_spool_side(coordinator.data, tray)
+            translation_key = f"external_{description.key}"
+            if side is not None:
+                translation_key = f"external_{side}_{description.key}"
+            placeholders: dict[str, str] = {}
         else:
             key = f"ams_{tray.ams_id}_tray_{tray.tray_id}_{description.key}"
             translation_key = f"tray_{description.key}"
@@ -522,6 +564,8 @@ def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFact
                 )
     for tray in (*(t for unit in state.ams for t in unit.trays), *state.external_spools):
         for tray_description in TRAY_SENSORS:
+            if tray.ams_id is None and not tray_description.external:
+                continue
             yield (
                 f"{tray.ams_id}_{tray.tray_id}_{tray_description.key}",
                 partial(TraySensor, coordinator, tray_description, tray),

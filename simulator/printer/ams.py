@@ -41,13 +41,17 @@ class AmsBay:
         ambient: float,
         unit_info: bool,
         rfid: bool,
+        first_id: int = 0,
     ) -> None:
         """Fit `units` AMS units (0-4) with random filament into `report["ams"]`.
 
         `unit_info` gives the units the H2D's `info` codes; `rfid` fills the trays' RFID
-        fields (tag, uuid, weight) as X1/H2 printers report Bambu spools.
+        fields (tag, uuid, weight) as X1/H2 printers report Bambu spools. Units are numbered
+        from `first_id` (16 for the A2L's AMS lite).
         """
         self._report = report
+        self._first_id = first_id
+        self._drying: dict[int, tuple[float, float]] = {}  # unit index -> (end, temperature)
         self._ams: JsonDict = report["ams"]
         unit_proto: JsonDict | None = template.get("ams_unit")
         tray_proto: JsonDict | None = template.get("tray")
@@ -60,7 +64,7 @@ class AmsBay:
             assert unit_proto is not None  # noqa: S101  (checked above)
             assert tray_proto is not None  # noqa: S101
             unit = copy_json(unit_proto)
-            unit["id"] = str(index)
+            unit["id"] = str(first_id + index)
             unit["humidity"] = str(rng.choice((3, 4, 5, 5)))
             if "humidity_raw" in unit:
                 unit["humidity_raw"] = str(rng.randint(8, 35))
@@ -151,10 +155,33 @@ class AmsBay:
         used = job.work_done / 60.0 * _SPOOL_PERCENT_PER_MINUTE
         tray["remain"] = max(0, math.ceil(start - used - 1e-9))
 
+    def start_drying(self, ams_id: int, minutes: float, temperature: float, now: float) -> None:
+        """Dry unit `ams_id` at `temperature` for `minutes` from `now` (simulated epoch)."""
+        index = ams_id - self._first_id
+        if not 0 <= index < self.units:
+            raise ValueError(f"no AMS unit {ams_id}")
+        self._drying[index] = (now + minutes * 60.0, float(temperature))
+
+    def show_drying(self, now: float) -> None:
+        """Write each unit's drying minutes left (`dry_time`) and, while drying, its heater."""
+        for index, unit in enumerate(self._ams["ams"]):
+            if "dry_time" not in unit:
+                continue
+            end, temperature = self._drying.get(index, (now, 0.0))
+            left = max(0, math.ceil((end - now) / 60.0 - 1e-9))
+            unit["dry_time"] = left
+            if left:
+                unit["temp"] = f"{temperature:.1f}"
+            else:
+                self._drying.pop(index, None)
+
     def _tray(self, tray_id: str) -> JsonDict | None:
-        if not tray_id.isdigit() or int(tray_id) >= _SLOTS * self.units:
+        if not tray_id.isdigit():
             return None
         unit_index, slot = divmod(int(tray_id), _SLOTS)
+        unit_index -= self._first_id
+        if not 0 <= unit_index < self.units:
+            return None
         tray: JsonDict = self._ams["ams"][unit_index]["tray"][slot]
         return tray
 

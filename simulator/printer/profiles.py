@@ -72,6 +72,24 @@ class ModelProfile:
     ota_version: str
     stages: tuple[int, ...]  # calibration stages of the start G-code, in order
     modules: tuple[FirmwareModule, ...]
+    ams_first_id: int = 0  # the first unit's id: 16 for the A2L's AMS lite ("ams_f1/16")
+    ctc_only: bool = False  # chamber only in device.ctc, no `chamber_temper` (as captured)
+    msg: bool | None = None  # whether reports carry `msg`; None: as the family's template
+
+    @property
+    def has_msg(self) -> bool:
+        """Whether this model's reports carry `msg` (the H2D's and H2D Pro's do not)."""
+        return bool(self.template["has_msg"]) if self.msg is None else self.msg
+
+    @property
+    def liveview_switch(self) -> bool:
+        """Whether RTSPS waits for "LAN liveview" (`rtsp_url` "disable" until then).
+
+        ha-bambulab's P2S, H2C and X2D captures and our H2D capture say "disable"; the X1
+        Carbon and X1E stream whenever the camera is on.
+        """
+        x1 = (PrinterModel.X1C, PrinterModel.X1E)
+        return self.model.camera is CameraKind.RTSPS and self.model not in x1
 
     @property
     def code(self) -> str:
@@ -87,6 +105,11 @@ class ModelProfile:
     def template(self) -> JsonDict:
         """The report template of the model's family (shared: copy before changing it)."""
         return _TEMPLATES[self.family]
+
+    @property
+    def dries(self) -> bool:
+        """Whether the fitted AMS units dry filament (AMS 2 Pro, AMS HT)."""
+        return self.ams_kind in (AmsKind.AMS_2_PRO, AmsKind.AMS_HT)
 
     @property
     def ams_module(self) -> str:
@@ -180,6 +203,51 @@ PROFILES: Final[Mapping[PrinterModel, ModelProfile]] = {
              ("ext", "EXT07", "00.00.08.18", "00.00.01.00"),
              ("smc", "SMC09", "02.00.11.79", "00.00.09.26"),
              ("ap", "AP05", "00.00.50.02", "00.00.01.11")),
+        ),
+        # Module names and hardware revisions as ha-bambulab's captures of these models list
+        # them; firmware versions are the simulation's own.
+        ModelProfile(
+            PrinterModel.H2D_PRO, "h2d", "Bambu Lab H2D Pro", "", AmsKind.AMS_2_PRO,
+            "02.00.19.47", 1, False, "01.01.02.00", _X1_STAGES,
+            (("ahb", "AHB02", "00.00.09.75", "00.00.00.21"),
+             ("mc", "MC09", "02.02.56.50", "02.02.56.50"),
+             ("mc-sub", "N/A", "02.02.56.50", "02.02.56.50"),
+             ("th", "TH08", "02.00.17.46", "00.00.17.22"),
+             ("ext", "EXT07", "00.00.08.18", "00.00.01.00"),
+             ("smc", "SMC09", "02.00.11.79", "00.00.09.26"),
+             ("ap", "AP01", "00.00.50.02", "00.00.01.11")),
+            ctc_only=True,
+        ),
+        ModelProfile(
+            PrinterModel.H2C, "h2d", "Bambu Lab H2C", "", AmsKind.AMS_2_PRO, "02.00.19.47",
+            1, False, "01.01.50.00", _X1_STAGES,
+            (("ahb", "AHB03", "00.00.09.75", "00.00.00.21"),
+             ("mc-sub", "N/A", "02.02.56.50", "02.02.56.50"),
+             ("th", "TH08", "02.00.17.46", "00.00.17.22"),
+             ("ext", "EXT07", "00.00.08.18", "00.00.01.00"),
+             ("smc", "SMC09", "02.00.11.79", "00.00.09.26")),
+            ctc_only=True,
+            msg=True,
+        ),
+        ModelProfile(
+            PrinterModel.X2D, "h2d", "Bambu Lab X2D", "", AmsKind.AMS_2_PRO, "02.00.19.47",
+            1, False, "01.00.00.00", _X1_STAGES,
+            (("ahb", "AHB-N602", "00.00.09.75", "00.00.00.21"),
+             ("th", "TH06", "02.00.17.46", "00.00.17.22"),
+             ("smc", "SMC03", "02.00.11.79", "00.00.09.26"),
+             ("mc", "MC12", "02.02.56.50", "02.02.56.50"),
+             ("ap2", "AP04", "00.00.50.02", "00.00.01.11")),
+            ctc_only=True,
+            msg=True,
+        ),
+        ModelProfile(
+            PrinterModel.A2L, "a1", "Bambu Lab A2L", "", AmsKind.AMS_LITE, "00.00.07.94",
+            1, False, "01.01.00.00", _P1_STAGES,
+            (("ap", "AP03", "01.13.33.99", "00.00.00.00"),
+             ("mc", "MC04", "00.01.29.83", "00.00.00.32"),
+             ("th", "TH03", "00.00.07.69", "00.00.00.26"),
+             ("smc", "SMC03", "00.00.07.69", "00.00.00.26")),
+            ams_first_id=16,
         ),
     )
 }  # fmt: skip

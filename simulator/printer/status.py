@@ -3,7 +3,10 @@
 from ipaddress import IPv4Address
 from typing import Final
 
+from custom_components.bambu_printer.printer.models import DoorSensor
+
 from .ams import AmsBay
+from .job import EXTERNAL_SPOOL, NO_TRAY
 from .noise import noise
 from .process import SPEED_MAGNITUDE, PrintProcess
 from .profiles import ModelProfile
@@ -11,6 +14,11 @@ from .reports import JsonDict
 from .thermals import Thermals
 
 _WIFI_CHANNEL: Final = 3
+_DOOR_OPEN: Final = 0x00800000
+_SNOW_IDLE: Final = 0xFEFF
+_SNOW_NONE: Final = 0xFFFF
+_SNOW_EXTERNAL: Final = 0xFF00  # holder 255, slot 0: the main extruder's external spool
+_AMS_HT_FIRST_ID: Final = 128
 _NOZZLE_CHANNEL: Final = 1
 _BED_CHANNEL: Final = 2
 
@@ -40,7 +48,7 @@ class StatusWriter:
         self._seed = seed
         self._wifi_base = wifi_base
 
-    def sync(self, *, now: float, ip: str, lan_liveview: bool) -> JsonDict:
+    def sync(self, *, now: float, ip: str, lan_liveview: bool, door_open: bool) -> JsonDict:
         """Write the simulated state into the report object and return it."""
         pr = self._report
         process = self._process
@@ -72,6 +80,8 @@ class StatusWriter:
             self._ams.follow_job(process.job, loaded=process.tray_loaded)
         if self._model.chamber_sensor:
             self._ams.show_temperature(self._thermals.chamber, self._thermals.ambient)
+        self._ams.show_drying(now)
+        self._write_door(pr, door_open)
         if self._model.full_reports:
             self._write_full_family(pr, progress, now=now, active=process.active)
         self._write_identity(pr, ip=ip, lan_liveview=lan_liveview)
@@ -114,11 +124,21 @@ class StatusWriter:
             return float(round(value))
         return round(value * 32) / 32
 
+    def _write_door(self, pr: JsonDict, door_open: bool) -> None:
+        """Set or clear the door bit where this model reports its door; others have none."""
+        source = self._model.door_sensor(self._profile.ota_version)
+        if source is DoorSensor.STAT and isinstance(pr.get("stat"), str):
+            flags = int(pr["stat"], 16)
+            pr["stat"] = f"{flags | _DOOR_OPEN if door_open else flags & ~_DOOR_OPEN:X}"
+        elif source is DoorSensor.HOME_FLAG and isinstance(pr.get("home_flag"), int):
+            flags = pr["home_flag"]
+            pr["home_flag"] = flags | _DOOR_OPEN if door_open else flags & ~_DOOR_OPEN
+
     def _write_identity(self, pr: JsonDict, *, ip: str, lan_liveview: bool) -> None:
         """Write serial, IP address and camera URL (they can change after construction)."""
         if self._profile.rtsp:
             url = f"rtsps://{ip}:322/streaming/live/1"
-            if self._profile.family == "h2d" and not lan_liveview:
+            if self._profile.liveview_switch and not lan_liveview:
                 url = "disable"
             pr["ipcam"]["rtsp_url"] = url
         net = pr.get("net", {}).get("info")
@@ -158,5 +178,23 @@ class StatusWriter:
             device["cham_temp"] = chamber
         device["ctc"]["info"]["temp"] = chamber
         nozzles = zip(thermals.nozzle_targets, thermals.nozzles, strict=True)
-        for info, (target, temp) in zip(device["extruder"]["info"], nozzles, strict=False):
+        extruders = device["extruder"]["info"]
+        for info, (target, temp) in zip(extruders, nozzles, strict=False):
             info["temp"] = (int(target) << 16) | round(temp)
+        # Extruder 0 (the right one on dual-nozzle printers) is the one in use: it names the
+        # loaded tray in `snow`; an idle extruder says 0xFEFF, as the H2D capture shows.
+        device["extruder"]["state"] = len(extruders)  # bits 4-7: extruder 0 in use
+        for position, info in enumerate(extruders):
+            info["snow"] = _snow(self._ams.tray_now) if position == 0 else _SNOW_IDLE
+
+
+def _snow(tray_now: str) -> int:
+    """Encode `ams.tray_now` ("255" none, "254" external, unit * 4 + slot) as an extruder's snow."""
+    tray = int(tray_now)
+    if tray == int(NO_TRAY):
+        return _SNOW_NONE
+    if tray == int(EXTERNAL_SPOOL):
+        return _SNOW_EXTERNAL
+    if tray >= _AMS_HT_FIRST_ID:
+        return tray << 8  # AMS HT units have one slot and are numbered from 128
+    return ((tray >> 2) << 8) | (tray & 3)

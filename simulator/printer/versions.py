@@ -67,7 +67,7 @@ def _p1_modules(
             module |= {"visible": False, "flag": 0}
         modules.append(module)
     for index in range(ams_units):
-        name = f"{profile.ams_module}/{index}"
+        name = f"{profile.ams_module}/{profile.ams_first_id + index}"
         sn = f"{serial}-AMS{index}"
         if legacy:
             module = {"name": name, "project_name": "", "sw_ver": profile.ams_sw}
@@ -108,7 +108,7 @@ def _x1_modules(
     modules = [ota]
     modules.extend(
         _x1_module(
-            f"{profile.ams_module}/{index}",
+            f"{profile.ams_module}/{profile.ams_first_id + index}",
             profile.ams_hw,
             profile.ams_sw,
             "00.00.00.00",

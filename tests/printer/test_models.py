@@ -5,11 +5,14 @@ from typing import Any
 import pytest
 
 from custom_components.bambu_printer.printer.models import (
+    SERIAL_PREFIXES,
     AmsKind,
     CameraKind,
+    DoorSensor,
     PrinterModel,
     ams_kind_from_module,
     identify_from_product_name,
+    identify_from_serial,
     identify_from_version,
 )
 from tests.captures import CAPTURE_NAMES, pushall_report, version_report
@@ -106,6 +109,15 @@ def test_identify_from_junk_is_unknown(junk: Any) -> None:
         ("H2D", PrinterModel.H2D),
         ("H2S", PrinterModel.H2S),
         ("  Bambu Lab   H2D ", PrinterModel.H2D),
+        ("Bambu Lab H2D Pro", PrinterModel.H2D_PRO),
+        ("Bambu Lab H2C", PrinterModel.H2C),
+        ("Bambu Lab X2D", PrinterModel.X2D),
+        ("Bambu Lab A2L", PrinterModel.A2L),
+        ("O1E", PrinterModel.H2D_PRO),  # BambuStudio resources/printers model ids
+        ("O1C", PrinterModel.H2C),
+        ("O1C2", PrinterModel.H2C),
+        ("N6", PrinterModel.X2D),
+        ("N9", PrinterModel.A2L),
         ("C12", PrinterModel.P1S),  # model codes work too (cloud dev_model_name)
         ("N2S", PrinterModel.A1),
         ("BL-P001", PrinterModel.X1C),
@@ -120,15 +132,27 @@ def test_identify_from_product_name(name: Any, expected: PrinterModel) -> None:
     assert identify_from_product_name(name) is expected
 
 
+ENCLOSED_RTSPS = {
+    PrinterModel.X1C,
+    PrinterModel.X1E,
+    PrinterModel.P2S,
+    PrinterModel.H2D,
+    PrinterModel.H2D_PRO,
+    PrinterModel.H2S,
+    PrinterModel.H2C,
+    PrinterModel.X2D,
+}
+DUAL_NOZZLE = {PrinterModel.H2D, PrinterModel.H2D_PRO, PrinterModel.H2C, PrinterModel.X2D}
+
+
 def test_capability_table() -> None:
     """PROTOCOL.md section 5."""
-    rtsps = {PrinterModel.X1C, PrinterModel.X1E, PrinterModel.P2S, PrinterModel.H2D}
+    assert {m for m in PrinterModel if m.camera is CameraKind.RTSPS} == ENCLOSED_RTSPS
     jpeg = {PrinterModel.P1P, PrinterModel.P1S, PrinterModel.A1, PrinterModel.A1_MINI}
-    assert {m for m in PrinterModel if m.camera is CameraKind.RTSPS} == rtsps | {PrinterModel.H2S}
-    assert {m for m in PrinterModel if m.camera is CameraKind.JPEG} == jpeg
+    assert {m for m in PrinterModel if m.camera is CameraKind.JPEG} == jpeg | {PrinterModel.A2L}
     assert PrinterModel.UNKNOWN.camera is CameraKind.NONE
-    chamber = {m for m in PrinterModel if m.chamber_sensor}
-    assert chamber == {PrinterModel.X1C, PrinterModel.X1E, PrinterModel.H2D, PrinterModel.H2S}
+    # pybambu's CHAMBER_TEMPERATURE feature and BambuStudio's `support_chamber`: the P2S too.
+    assert {m for m in PrinterModel if m.chamber_sensor} == ENCLOSED_RTSPS
     assert PrinterModel.A1.ams_kinds == frozenset({AmsKind.AMS_LITE})
     assert PrinterModel.A1_MINI.ams_kinds == frozenset({AmsKind.AMS_LITE})
     assert PrinterModel.P1S.ams_kinds == frozenset({AmsKind.AMS})
@@ -161,18 +185,14 @@ def test_ams_kind_from_module(name: Any, expected: AmsKind | None) -> None:
 
 def test_fans_reports_and_nozzles() -> None:
     """PROTOCOL.md sections 1 (full reports or deltas) and 5 (fans)."""
-    without_fans = {PrinterModel.P1P, PrinterModel.A1, PrinterModel.A1_MINI}
+    # pybambu (AUX_FAN / CHAMBER_FAN) and BambuStudio (support_aux_fan / support_chamber_fan):
+    # only the A1, A1 mini and A2L lack both; the P1P has the ports for them.
+    without_fans = {PrinterModel.A1, PrinterModel.A1_MINI, PrinterModel.A2L}
     assert {m for m in PrinterModel if not m.aux_fan} == without_fans
     assert {m for m in PrinterModel if not m.chamber_fan} == without_fans
     full = {m for m in PrinterModel if m.full_reports}
-    assert full == {
-        PrinterModel.X1C,
-        PrinterModel.X1E,
-        PrinterModel.P2S,
-        PrinterModel.H2D,
-        PrinterModel.H2S,
-    }
-    assert {m: m.nozzles for m in PrinterModel if m.nozzles != 1} == {PrinterModel.H2D: 2}
+    assert full == ENCLOSED_RTSPS
+    assert {m: m.nozzles for m in PrinterModel if m.nozzles != 1} == dict.fromkeys(DUAL_NOZZLE, 2)
     assert PrinterModel.H2D.dual_nozzle
     assert not PrinterModel.H2S.dual_nozzle
     # An unknown printer: fans exist when their fields are reported; its reports are merged.
@@ -180,18 +200,66 @@ def test_fans_reports_and_nozzles() -> None:
     assert (unknown.aux_fan, unknown.chamber_fan, unknown.full_reports) == (True, True, False)
 
 
-@pytest.mark.parametrize(
-    ("capture", "model"),
-    [("P1P", PrinterModel.P1P), ("MOCK-P1PNOAMS", PrinterModel.P1P), ("MOCK-A1", PrinterModel.A1)],
-)
-def test_fan_fields_without_fans_are_in_the_captures(capture: str, model: PrinterModel) -> None:
+def test_fan_fields_without_fans_are_in_the_captures() -> None:
     # Why the fans are model facts: printers without them still report both fields.
-    report = pushall_report(capture)["print"]
+    report = pushall_report("MOCK-A1")["print"]
     assert {"big_fan1_speed", "big_fan2_speed"} <= set(report)
-    assert not model.aux_fan
-    assert not model.chamber_fan
+    assert not PrinterModel.A1.aux_fan
+    assert not PrinterModel.A1.chamber_fan
 
 
 @pytest.mark.parametrize("kind", list(AmsKind))
 def test_ams_module_prefix_names_the_kind(kind: AmsKind) -> None:
     assert ams_kind_from_module(f"{kind.module_prefix}/0") is kind
+
+
+@pytest.mark.parametrize(
+    ("serial", "expected"),
+    [
+        ("00M00A000000001", PrinterModel.X1C),
+        ("03W00A000000001", PrinterModel.X1E),
+        ("01S00A000000001", PrinterModel.P1P),
+        ("01P00A000000001", PrinterModel.P1S),
+        ("03000A000000001", PrinterModel.A1_MINI),
+        ("03900A000000001", PrinterModel.A1),
+        ("22E00A000000001", PrinterModel.P2S),
+        ("09400A000000001", PrinterModel.H2D),
+        ("09300A000000001", PrinterModel.H2S),
+        ("23900A000000001", PrinterModel.H2D_PRO),
+        ("31B00A000000001", PrinterModel.H2C),
+        ("20P00A000000001", PrinterModel.X2D),
+        ("26A00A000000001", PrinterModel.A2L),
+        (" 31b00a000000001", PrinterModel.H2C),
+        ("ZZZ00A000000001", PrinterModel.UNKNOWN),
+        ("31", PrinterModel.UNKNOWN),
+        (None, PrinterModel.UNKNOWN),
+    ],
+)
+def test_identify_from_serial(serial: Any, expected: PrinterModel) -> None:
+    assert identify_from_serial(serial) is expected
+
+
+def test_every_known_model_has_a_serial_prefix() -> None:
+    known = {identify_from_serial(prefix + "000000000000") for prefix in SERIAL_PREFIXES}
+    assert known == set(PrinterModel) - {PrinterModel.UNKNOWN}
+
+
+@pytest.mark.parametrize(
+    ("model", "firmware", "expected"),
+    [
+        (PrinterModel.H2D, None, DoorSensor.STAT),
+        (PrinterModel.H2C, None, DoorSensor.STAT),
+        (PrinterModel.X2D, None, DoorSensor.STAT),
+        (PrinterModel.P2S, None, DoorSensor.STAT),
+        (PrinterModel.X1C, "01.09.00.01", DoorSensor.HOME_FLAG),
+        (PrinterModel.X1C, "01.06.01.02", DoorSensor.NONE),  # older firmware: no door bit
+        (PrinterModel.X1C, None, DoorSensor.NONE),
+        (PrinterModel.X1E, "01.01.02.00", DoorSensor.HOME_FLAG),
+        (PrinterModel.P1S, "01.08.02.00", DoorSensor.NONE),
+        (PrinterModel.A2L, None, DoorSensor.NONE),
+        (PrinterModel.UNKNOWN, None, DoorSensor.NONE),
+    ],
+)
+def test_door_sensor(model: PrinterModel, firmware: str | None, expected: DoorSensor) -> None:
+    """pybambu's DOOR_SENSOR feature: H2/P2/X2 always, X1 and X1E from a firmware version."""
+    assert model.door_sensor(firmware) is expected

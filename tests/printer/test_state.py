@@ -145,7 +145,7 @@ def test_p1p() -> None:
         254,
         "PLA",
         "#161616",
-        0,
+        None,  # `remain` 0: an external spool has no RFID reading
     )
     assert not spool.active
 
@@ -164,7 +164,7 @@ def test_a1() -> None:
     (unit,) = state.ams
     assert unit.kind is AmsKind.AMS_LITE  # module ams_f1/0
     assert unit.firmware == "00.00.07.94"
-    assert unit.humidity_level == 5
+    assert unit.humidity_level is None  # "5", but the AMS lite has no humidity sensor
     assert colours(unit) == ["#76D9F4", "#FFF144", "#FF80FF", "#0ACC38"]
     assert [tray.remain for tray in unit.trays] == [100] * 4
     assert [tray.filament_id for tray in unit.trays] == [
@@ -212,7 +212,7 @@ def test_x1c_multi_ams() -> None:
         AmsKind.AMS_2_PRO,
         AmsKind.AMS_HT,
     ]
-    assert [unit.humidity_level for unit in units] == [5, 5, 4, 5]
+    assert [unit.humidity_level for unit in units] == [1, 1, 2, 1]  # "5" "5" "4" "5": 5 = dry
     assert [unit.humidity_percent for unit in units] == [8, 4, 9, 8]
     assert [unit.temperature for unit in units] == [26.2, 25.4, 65.0, 45.2]
     assert [unit.dry_time_minutes for unit in units] == [0, 0, 583, 0]
@@ -246,7 +246,7 @@ def test_x1c_multi_ams() -> None:
     assert state.nozzle == Nozzle(
         diameter=0.4,
         type="hardened_steel",
-        nozzles=(NozzleSpec(index=0, diameter=0.4, type="HX01"),),
+        nozzles=(NozzleSpec(index=0, diameter=0.4, type="hardened_steel"),),
     )
     assert state.hms == ()
 
@@ -297,7 +297,8 @@ def test_h2d_dual_nozzle() -> None:
     assert [spool.tray_id for spool in state.external_spools] == [254, 255]
     assert all(spool.empty for spool in state.external_spools)
     assert state.firmware.version == "01.01.01.00"
-    assert [spec.type for spec in state.nozzle.nozzles] == ["HS01", "HS01"]
+    # "HS01" on both: hardened steel, standard flow
+    assert [spec.type for spec in state.nozzle.nozzles] == ["hardened_steel", "hardened_steel"]
 
 
 def test_p1p_without_ams() -> None:
@@ -428,7 +429,7 @@ def test_unit_level_delta_and_new_units() -> None:
     state = loaded("P1P")
     assert state.apply(delta(ams={"ams": [{"id": "0", "humidity": "1", "temp": "30.5"}]}))
     (unit,) = state.ams
-    assert (unit.humidity_level, unit.temperature) == (1, 30.5)
+    assert (unit.humidity_level, unit.temperature) == (5, 30.5)  # "1" = wet
     assert len(unit.trays) == 4  # trays kept
     new_unit = {"id": "1", "humidity": "4", "tray": [{"id": "0", "tray_type": "PETG"}]}
     assert state.apply(delta(ams={"ams": [new_unit]}))
@@ -439,7 +440,7 @@ def test_unit_level_delta_and_new_units() -> None:
     assert [unit.id for unit in state.ams] == [0, 1]
     assert state.apply(pushall_report("P1P"))
     assert [unit.id for unit in state.ams] == [0]
-    assert state.ams[0].humidity_level == 3
+    assert state.ams[0].humidity_level == 3  # "3"
 
 
 def test_delta_marked_msg_0_keeps_unlisted_trays() -> None:
@@ -687,7 +688,7 @@ def test_strings_or_numbers_everywhere() -> None:
     assert (state.temperatures.nozzle, state.temperatures.bed) == (215.5, 60.0)
     assert (state.job.percent, state.job.remaining_minutes) == (12, 33)
     (unit,) = state.ams
-    assert (unit.id, unit.humidity_level, unit.temperature) == (1, 2, 24.0)
+    assert (unit.id, unit.humidity_level, unit.temperature) == (1, 4, 24.0)
     assert unit.trays[0].remain == 80
     assert unit.trays[0].active  # tray_now 5 = unit 1, slot 1
     assert state.active_tray is unit.trays[0]
@@ -761,13 +762,15 @@ def test_h2d_switching_extruders() -> None:
     extruder = {"state": 0x12}  # two extruders, the left one (id 1) active
     assert state.apply(delta(device={"extruder": extruder}))
     assert state.temperatures.active_nozzle == 1
-    # The left extruder's snow 0xFEFF points at the external holder 254.
-    active = state.active_tray
+    # The left extruder's snow 0xFEFF: nothing loaded (not the external holder 254).
+    assert state.active_tray is None
+    # The active extruder's values, whatever the top-level nozzle fields say.
+    assert (state.temperatures.nozzle, state.temperatures.nozzle_target) == (47.0, 0.0)
+    info = [{"id": 0, "snow": 0xFF00}, {"id": 1, "snow": 0xFE00}]
+    state.apply(delta(device={"extruder": {"info": info}}))
+    active = state.active_tray  # slot 0 of holder 254: the left external spool
     assert active is not None
     assert (active.ams_id, active.tray_id) == (None, 254)
-    # Without top-level nozzle fields the active extruder's values are used.
-    state.apply(delta(nozzle_temper=None, nozzle_target_temper="x"))
-    assert (state.temperatures.nozzle, state.temperatures.nozzle_target) == (47.0, 0.0)
     info = [{"id": 0, "snow": 0x0002, "temp": 0}, {"id": 1, "snow": 0xFFFF, "temp": 0}]
     state.apply(delta(device={"extruder": {"info": info}}))
     assert state.active_tray is None  # nothing loaded in the left extruder

@@ -98,6 +98,8 @@ def test_reported_readings_per_capture(name: str) -> None:
         sdcard=True,
         firmware_update=True,
         authorization_control=name in {"MOCK-X1CMULTIAMS", "MOCK-H2D"},
+        nozzle_diameter=True,
+        nozzle_type=True,
     )
 
 
@@ -105,6 +107,7 @@ def test_reported_readings_per_capture(name: str) -> None:
     ("flag", "key"),
     [
         ("start_time", "gcode_start_time"),
+        ("nozzle_type", "nozzle_type"),
         ("part_cooling_fan", "cooling_fan_speed"),
         ("aux_fan", "big_fan1_speed"),
         ("chamber_fan", "big_fan2_speed"),

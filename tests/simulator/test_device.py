@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from custom_components.bambu_printer.printer.errors import AuthError
+from custom_components.bambu_printer.printer.models import identify_from_serial
 from custom_components.bambu_printer.printer.mqtt_link import open_mqtt_link
 from simulator import broker as broker_module
 from simulator.broker import (
@@ -31,6 +32,7 @@ from simulator.device import (
     make_access_code,
     make_serial,
 )
+from simulator.engine import MODELS
 from simulator.farm import PrinterFarm, PrinterSpec
 from simulator.testing import (
     LeakSnapshot,
@@ -186,6 +188,8 @@ def test_identities() -> None:
     assert serial.startswith("01P")
     assert len(serial) == 15
     assert make_serial("x1 carbon").startswith("00M")
+    for model in MODELS:  # the library's serial prefix table names each simulated model
+        assert identify_from_serial(make_serial(model)).key == model
     code = make_access_code()
     assert len(code) == 8
     assert code.isdigit()

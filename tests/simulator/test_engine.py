@@ -27,6 +27,10 @@ CAPTURE_FOR = {
     "X1E": "MOCK-X1CMULTIAMS",
     "P2S": "MOCK-X1CMULTIAMS",
     "H2D": "MOCK-H2D",
+    "H2DPRO": "MOCK-H2D",  # the H2 family template; no capture of these in the shared set
+    "H2C": "MOCK-H2D",
+    "X2D": "MOCK-H2D",
+    "A2L": "MOCK-A1",
     "P1P": "P1P",
     "P1S": "P1P",
     "A1": "MOCK-A1",
@@ -154,6 +158,11 @@ def test_fresh_printer_is_idle_and_plausible(model: str) -> None:
 @pytest.mark.parametrize("model", ALL_MODELS)
 def test_reports_match_the_capture_shape_in_every_state(model: str) -> None:
     real = pushall_report(CAPTURE_FOR[model])
+    profile = MODELS[model]
+    if profile.ctc_only:  # as ha-bambulab's H2C, H2D Pro and X2D captures
+        del real["print"]["chamber_temper"]
+    if profile.has_msg:  # the H2C and X2D send `msg` where the H2D does not
+        real["print"].setdefault("msg", 0)
     vp = VirtualPrinter("01S00A000000001", model, seed=7)
     snapshots = [vp.full_report()]
     vp.start_job(minutes=5, layers=20)
@@ -203,8 +212,14 @@ def test_camera_urls_per_model() -> None:
     x1 = VirtualPrinter("X1SERIAL", "X1C", ip="192.168.1.20").full_report()["print"]
     assert x1["ipcam"]["rtsp_url"] == "rtsps://192.168.1.20:322/streaming/live/1"
     assert x1["net"]["info"][0]["ip"] == int.from_bytes(bytes([192, 168, 1, 20]), "little")
-    for model in ("X1E", "P2S"):
-        url = VirtualPrinter("S", model).full_report()["print"]["ipcam"]["rtsp_url"]
+    url = VirtualPrinter("S", "X1E").full_report()["print"]["ipcam"]["rtsp_url"]
+    assert url.startswith("rtsps://127.0.0.1:322/")
+    # ha-bambulab's P2S, H2C and X2D captures: "disable" until LAN liveview is switched on.
+    for model in ("P2S", "H2C", "X2D", "H2DPRO"):
+        other = VirtualPrinter("S", model)
+        assert other.full_report()["print"]["ipcam"]["rtsp_url"] == "disable"
+        other.set_lan_liveview(True)
+        url = other.full_report()["print"]["ipcam"]["rtsp_url"]
         assert url.startswith("rtsps://127.0.0.1:322/")
     for model in ("P1P", "P1S", "A1", "A1MINI"):
         assert "rtsp_url" not in VirtualPrinter("S", model).full_report()["print"]["ipcam"]
@@ -226,6 +241,7 @@ def test_ams_per_model_and_configurable() -> None:
     }
     assert counts == {
         "X1C": 1, "X1E": 1, "P1P": 0, "P1S": 1, "A1": 1, "A1MINI": 1, "P2S": 1, "H2D": 2,
+        "H2DPRO": 1, "H2C": 1, "X2D": 1, "A2L": 1,
     }  # fmt: skip
     p1p = VirtualPrinter("S", "P1P")
     assert p1p.tray_now == "254"

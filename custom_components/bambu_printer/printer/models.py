@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+from types import MappingProxyType
 from typing import Any
 
 
@@ -34,11 +35,23 @@ class AmsKind(StrEnum):
         return next(prefix for prefix, kind in _AMS_PREFIXES.items() if kind is self)
 
 
+class DoorSensor(StrEnum):
+    """Where a printer reports its door: bit 0x00800000 of one status field."""
+
+    STAT = "stat"  # the hex string `stat` (H2, P2S, X2D)
+    HOME_FLAG = "home_flag"  # the integer `home_flag` (X1 Carbon, X1E)
+    NONE = "none"
+
+
 _CLASSIC_AMS = frozenset({AmsKind.AMS})
 _AMS_LITE = frozenset({AmsKind.AMS_LITE})
 # The X1 capture shows AMS 2 Pro and AMS HT units on an X1 Carbon next to classic AMS units.
 _AMS_2 = frozenset({AmsKind.AMS, AmsKind.AMS_2_PRO, AmsKind.AMS_HT})
 _AMS_2_ONLY = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})
+# ha-bambulab's H2D capture with an external spool active shows classic AMS units on an H2D.
+_H2 = _AMS_2
+# BambuStudio's A2L entry (N9.json) lists AMS, AMS lite and N3F_S (an AMS 2 Pro).
+_A2 = frozenset({AmsKind.AMS, AmsKind.AMS_LITE, AmsKind.AMS_2_PRO})
 _ANY_AMS = frozenset(AmsKind)
 
 
@@ -55,13 +68,15 @@ class ModelSpec:
     full_reports: bool
     ams_kinds: frozenset[AmsKind]
     nozzles: int = 1
+    door: DoorSensor = DoorSensor.NONE
+    door_since: tuple[int, ...] = ()  # first firmware reporting the door bit, if not all
 
 
 class PrinterModel(Enum):
-    """Known printer models with their capabilities (PROTOCOL.md sections 1 and 5).
+    """Known printer models with their capabilities; docs/protocol.md gives each fact's source.
 
-    P1P, A1 and A1 mini report `big_fan1_speed` and `big_fan2_speed` although they have neither
-    an aux nor a chamber fan (both fields are in their captures), so the fan flags come from here.
+    A1 and A1 mini report `big_fan1_speed` and `big_fan2_speed` although they have neither an
+    aux nor a chamber fan (both fields are in their captures), so the fan flags come from here.
     """
 
     _value_: ModelSpec
@@ -75,6 +90,8 @@ class PrinterModel(Enum):
         chamber_fan=True,
         full_reports=True,
         ams_kinds=_AMS_2,
+        door=DoorSensor.HOME_FLAG,
+        door_since=(1, 7, 0, 0),
     )
     X1E = ModelSpec(
         key="X1E",
@@ -85,14 +102,18 @@ class PrinterModel(Enum):
         chamber_fan=True,
         full_reports=True,
         ams_kinds=_AMS_2,
+        door=DoorSensor.HOME_FLAG,
+        door_since=(1, 1, 2, 0),
     )
+    # The P1P ships without aux and chamber fans but takes them (the P1S upgrade kit): pybambu
+    # and BambuStudio both treat both fans as present.
     P1P = ModelSpec(
         key="P1P",
         product_name="P1P",
         camera=CameraKind.JPEG,
         chamber_sensor=False,
-        aux_fan=False,
-        chamber_fan=False,
+        aux_fan=True,
+        chamber_fan=True,
         full_reports=False,
         ams_kinds=_CLASSIC_AMS,
     )
@@ -130,11 +151,12 @@ class PrinterModel(Enum):
         key="P2S",
         product_name="P2S",
         camera=CameraKind.RTSPS,
-        chamber_sensor=False,
+        chamber_sensor=True,  # in device.ctc only
         aux_fan=True,
         chamber_fan=True,
         full_reports=True,
         ams_kinds=_AMS_2_ONLY,
+        door=DoorSensor.STAT,
     )
     H2D = ModelSpec(
         key="H2D",
@@ -144,8 +166,21 @@ class PrinterModel(Enum):
         aux_fan=True,
         chamber_fan=True,
         full_reports=True,
-        ams_kinds=_AMS_2_ONLY,
+        ams_kinds=_H2,
         nozzles=2,
+        door=DoorSensor.STAT,
+    )
+    H2D_PRO = ModelSpec(
+        key="H2DPRO",
+        product_name="H2D Pro",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=True,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_H2,
+        nozzles=2,
+        door=DoorSensor.STAT,
     )
     H2S = ModelSpec(
         key="H2S",
@@ -155,7 +190,42 @@ class PrinterModel(Enum):
         aux_fan=True,
         chamber_fan=True,
         full_reports=True,
-        ams_kinds=_AMS_2_ONLY,
+        ams_kinds=_H2,
+        door=DoorSensor.STAT,
+    )
+    H2C = ModelSpec(
+        key="H2C",
+        product_name="H2C",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=True,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_H2,
+        nozzles=2,
+        door=DoorSensor.STAT,
+    )
+    X2D = ModelSpec(
+        key="X2D",
+        product_name="X2D",
+        camera=CameraKind.RTSPS,
+        chamber_sensor=True,
+        aux_fan=True,
+        chamber_fan=True,
+        full_reports=True,
+        ams_kinds=_H2,
+        nozzles=2,
+        door=DoorSensor.STAT,
+    )
+    A2L = ModelSpec(
+        key="A2L",
+        product_name="A2L",
+        camera=CameraKind.JPEG,
+        chamber_sensor=False,
+        aux_fan=False,
+        chamber_fan=False,
+        full_reports=False,
+        ams_kinds=_A2,
     )
     # A printer we do not know: no camera assumed, fans exist when their fields are reported,
     # and reports are merged as deltas (which full reports survive unchanged).
@@ -217,8 +287,26 @@ class PrinterModel(Enum):
 
     @property
     def dual_nozzle(self) -> bool:
-        """Whether the printer has two extruders (H2D)."""
+        """Whether the printer has two extruders (H2D, H2D Pro, H2C, X2D)."""
         return self._value_.nozzles == 2
+
+    def door_sensor(self, firmware: str | None) -> DoorSensor:
+        """Where this printer, running `firmware` (ota version), reports its door, if at all."""
+        spec = self._value_
+        if spec.door is DoorSensor.NONE or not spec.door_since:
+            return spec.door
+        version = _version_tuple(firmware)
+        return spec.door if version is not None and version >= spec.door_since else DoorSensor.NONE
+
+
+def _version_tuple(version: str | None) -> tuple[int, ...] | None:
+    """Read "01.07.00.00" as (1, 7, 0, 0); None when it is not such a version."""
+    if not isinstance(version, str) or len(version) > _MAX_NAME:
+        return None
+    try:
+        return tuple(int(part) for part in version.strip().split("."))
+    except ValueError:
+        return None
 
 
 # Normalised product names ("Bambu Lab X1-Carbon" -> "x1carbon") to models. Cloud
@@ -234,13 +322,15 @@ _BY_NAME: dict[str, PrinterModel] = {
     "a1mini": PrinterModel.A1_MINI,
     "p2s": PrinterModel.P2S,
     "h2d": PrinterModel.H2D,
-    "h2dpro": PrinterModel.H2D,
+    "h2dpro": PrinterModel.H2D_PRO,
     "h2s": PrinterModel.H2S,
+    "h2c": PrinterModel.H2C,
+    "x2d": PrinterModel.X2D,
+    "a2l": PrinterModel.A2L,
 }
 
-# Internal project codes: get_version `project_name` on older firmware (PROTOCOL.md) and the
-# cloud's `dev_model_name`. The first four are documented in PROTOCOL.md; the others are the
-# codes community clients use and only matter when no product name is available.
+# Internal model ids: get_version `project_name` on older firmware and the cloud's
+# `dev_model_name`, as BambuStudio's resources/printers/<id>.json name them.
 _BY_CODE: dict[str, PrinterModel] = {
     "C11": PrinterModel.P1P,
     "C12": PrinterModel.P1S,
@@ -251,8 +341,35 @@ _BY_CODE: dict[str, PrinterModel] = {
     "BL-P002": PrinterModel.X1C,
     "O1D": PrinterModel.H2D,
     "O1S": PrinterModel.H2S,
+    "O1E": PrinterModel.H2D_PRO,
+    "O1C": PrinterModel.H2C,
+    "O1C2": PrinterModel.H2C,
+    "N6": PrinterModel.X2D,
     "N7": PrinterModel.P2S,
+    "N9": PrinterModel.A2L,
 }
+
+# The first three characters of a serial number, for a printer that does not name itself.
+# Sources per prefix in docs/protocol.md (BambuStudio's `sn_prefix`, community tables).
+SERIAL_PREFIXES: Mapping[str, PrinterModel] = MappingProxyType(
+    {
+        "00M": PrinterModel.X1C,
+        "00W": PrinterModel.X1C,  # the original X1
+        "03W": PrinterModel.X1E,
+        "01S": PrinterModel.P1P,
+        "01P": PrinterModel.P1S,
+        "030": PrinterModel.A1_MINI,
+        "039": PrinterModel.A1,
+        "26A": PrinterModel.A2L,
+        "22E": PrinterModel.P2S,
+        "094": PrinterModel.H2D,
+        "239": PrinterModel.H2D_PRO,
+        "093": PrinterModel.H2S,
+        "31B": PrinterModel.H2C,
+        "20P": PrinterModel.X2D,
+    }
+)
+_PREFIX_LENGTH = 3
 
 _NAME_NOISE = re.compile(r"[\s_\-]+")
 _MAX_NAME = 200
@@ -274,6 +391,16 @@ def identify_from_product_name(name: Any) -> PrinterModel:
     if model is not None:
         return model
     return _BY_CODE.get(name.strip().upper(), PrinterModel.UNKNOWN)
+
+
+def identify_from_serial(serial: Any) -> PrinterModel:
+    """Guess the model from a serial number's prefix; the fallback when no name is known."""
+    if not isinstance(serial, str) or len(serial) > _MAX_NAME:
+        return PrinterModel.UNKNOWN
+    text = serial.strip().upper()
+    if len(text) <= _PREFIX_LENGTH:
+        return PrinterModel.UNKNOWN
+    return SERIAL_PREFIXES.get(text[:_PREFIX_LENGTH], PrinterModel.UNKNOWN)
 
 
 def _module_list(

@@ -12,12 +12,15 @@ fields give None; oversized strings and lists are dropped, never merged.
 """
 
 from .merge import is_full_report
+from .parsing import NOZZLE_TYPES
 from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
     AMS_HT_FIRST_ID,
+    AMS_LITE_FIRST_ID,
     CHAMBER_LIGHT2_NODE,
     CHAMBER_LIGHT_NODE,
     CHAMBER_LIGHT_NODES,
+    EXTERNAL_SPOOL_NOZZLE,
     EXTERNAL_TRAY_IDS,
     FUN_AUTHORIZATION_CONTROL,
     HMS_MODULES,
@@ -53,9 +56,11 @@ from .views import (
 
 __all__ = [
     "AMS_HT_FIRST_ID",
+    "AMS_LITE_FIRST_ID",
     "CHAMBER_LIGHT2_NODE",
     "CHAMBER_LIGHT_NODE",
     "CHAMBER_LIGHT_NODES",
+    "EXTERNAL_SPOOL_NOZZLE",
     "EXTERNAL_TRAY_IDS",
     "FUN_AUTHORIZATION_CONTROL",
     "HMS_MODULES",
@@ -65,6 +70,7 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_LIST",
     "MAX_STRING",
+    "NOZZLE_TYPES",
     "SPEED_PROFILES",
     "STAGES",
     "STAGE_IDLE",

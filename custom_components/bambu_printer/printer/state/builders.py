@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
-from ..models import PrinterModel
+from ..models import DoorSensor, PrinterModel
 from .parsing import (
     dict_or_none,
     fan_percent,
@@ -19,12 +19,14 @@ from .parsing import (
     list_or_empty,
     nested,
     nonempty_str,
+    nozzle_type_name,
     parse_flag,
     unpack_temp,
     utc_from_epoch,
 )
 from .tables import (
     CHAMBER_LIGHT_NODES,
+    DOOR_OPEN_BIT,
     FUN_AUTHORIZATION_CONTROL,
     HMS_MODULES,
     HMS_SEVERITIES,
@@ -106,16 +108,29 @@ def build_temperatures(  # noqa: PLR0917
     device: DeviceTemps,
     model: PrinterModel | None,
 ) -> Temperatures:
-    """Prefer the classic fields; fill in from `device` (H2D) where they are missing."""
-    nozzle = float_or_none(nozzle_temper)
-    target = float_or_none(nozzle_target)
+    """Take the nozzle in use from `device.extruder` on dual-nozzle printers.
+
+    With one extruder the classic fields are it (and more precise than the packed integers);
+    `device` fills in whatever they lack.
+    """
+    nozzle = target = None
     active = device.active
-    if active is not None and (nozzle is None or target is None):
+    in_use = None
+    if active is not None:
         for item in device.nozzles:
             if item.index == active:
-                nozzle = item.current if nozzle is None else nozzle
-                target = item.target if target is None else target
+                in_use = item
                 break
+    if in_use is not None and len(device.nozzles) > 1:
+        nozzle, target = in_use.current, in_use.target
+    if nozzle is None:
+        nozzle = float_or_none(nozzle_temper)
+        if nozzle is None and in_use is not None:
+            nozzle = in_use.current
+    if target is None:
+        target = float_or_none(nozzle_target)
+        if target is None and in_use is not None:
+            target = in_use.target
     bed = float_or_none(bed_temper)
     bed_goal = float_or_none(bed_target)
     chamber = float_or_none(chamber_temper)
@@ -132,6 +147,29 @@ def build_temperatures(  # noqa: PLR0917
         device.nozzles,  # nozzles
         active,  # active_nozzle
     )
+
+
+def build_door(
+    stat: Any, home_flag: Any, model: PrinterModel | None, versions: Mapping[str, Mapping[str, Any]]
+) -> bool | None:
+    """Whether the door is open, from the field this model reports it in; None without one."""
+    if model is None:
+        return None
+    ota = versions.get("ota")
+    source = model.door_sensor(nonempty_str(ota.get("sw_ver")) if ota is not None else None)
+    flags: int | None = None
+    if source is DoorSensor.STAT:
+        if type(stat) is str and 0 < len(stat) <= _MAX_FLAG_DIGITS:
+            try:
+                flags = int(stat, 16)
+            except ValueError:
+                flags = None
+    elif source is DoorSensor.HOME_FLAG:
+        flags = int_or_none(home_flag)
+    return None if flags is None else bool(flags & DOOR_OPEN_BIT)
+
+
+_MAX_FLAG_DIGITS: Final = 32
 
 
 def build_job(  # noqa: PLR0917
@@ -289,8 +327,8 @@ def build_camera(ipcam: Any) -> Camera:
     )
 
 
-def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any) -> Nozzle:
-    """Read the installed nozzle, and each of `device.nozzle.info[]`."""
+def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any, device: DeviceTemps) -> Nozzle:
+    """Read each of `device.nozzle.info[]`; the installed nozzle is the extruder in use's."""
     specs = []
     if type(nozzle) is dict:
         for position, item in enumerate(list_or_empty(nozzle.get("info"))):
@@ -300,10 +338,14 @@ def build_nozzle(diameter: Any, nozzle_type: Any, nozzle: Any) -> Nozzle:
                     NozzleSpec(
                         index=position if index is None else index,
                         diameter=float_or_none(item.get("diameter")),
-                        type=nonempty_str(item.get("type")),
+                        type=nozzle_type_name(item.get("type")),
                     )
                 )
-    return Nozzle(float_or_none(diameter), nonempty_str(nozzle_type), tuple(specs))
+    wanted = 0 if device.active is None else device.active
+    spec = next((spec for spec in specs if spec.index == wanted), None)
+    if spec is not None and (spec.diameter is not None or spec.type is not None):
+        return Nozzle(spec.diameter, spec.type, tuple(specs))
+    return Nozzle(float_or_none(diameter), nozzle_type_name(nozzle_type), tuple(specs))
 
 
 def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]) -> Firmware:

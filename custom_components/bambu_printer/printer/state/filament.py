@@ -17,7 +17,7 @@ from .parsing import (
     nonempty_str,
     parse_color,
 )
-from .tables import AMS_HT_FIRST_ID, EXTERNAL_TRAY_IDS
+from .tables import AMS_HT_FIRST_ID, AMS_LITE_FIRST_ID, EXTERNAL_TRAY_IDS
 from .views import AmsUnit, Tray
 
 _TRAY_NONE: Final = 255
@@ -53,7 +53,8 @@ def _build_tray(item: dict[str, Any], ams_id: int | None, position: int, active:
         color,  # color
         alpha,  # alpha
         colors,  # colors
-        int_in_range(item.get("remain"), 0, 100),  # remain
+        # External spools have no RFID reading: their `remain` (0 or -1) means unknown.
+        None if ams_id is None else int_in_range(item.get("remain"), 0, 100),  # remain
         int_in_range(item.get("nozzle_temp_min"), 0, 1000),  # nozzle_temp_min
         int_in_range(item.get("nozzle_temp_max"), 0, 1000),  # nozzle_temp_max
         float_or_none(item.get("k")),  # k
@@ -103,7 +104,10 @@ def _snow_slot(
         if snow is None:
             return None  # 0xFFFF: nothing loaded
         unit, slot = snow >> 8, snow & 0xFF
-        return _external_slot(unit, spool_ids) if unit in EXTERNAL_TRAY_IDS else (unit, slot)
+        if unit in EXTERNAL_TRAY_IDS:
+            # An external spool loads as slot 0; 0xFEFF is an idle extruder's "nothing".
+            return _external_slot(unit, spool_ids) if slot == 0 else None
+        return unit, slot
     return None
 
 
@@ -200,13 +204,20 @@ def _build_unit(
         entries = tuple(built)
         trays = tuple(entry[2] for entry in entries)
     kind = module[0] if module is not None else None
-    if kind is None and unit_id >= AMS_HT_FIRST_ID:
-        kind = AmsKind.AMS_HT
+    if kind is None and unit_id >= AMS_LITE_FIRST_ID:
+        kind = AmsKind.AMS_HT if unit_id >= AMS_HT_FIRST_ID else AmsKind.AMS_LITE
+    if kind is AmsKind.AMS_LITE:
+        level = percent = None  # no humidity sensor, whatever it reports
+    else:
+        # The printer counts 5 = dry .. 1 = wet (0 = unknown); the apps show 1 = dry.
+        raw_level = int_in_range(item.get("humidity"), 1, 5)
+        level = None if raw_level is None else 6 - raw_level
+        percent = int_in_range(item.get("humidity_raw"), 1, 100)
     unit = AmsUnit(  # positional: keyword calls cost more here
         unit_id,  # id
         kind,  # kind
-        int_in_range(item.get("humidity"), 0, 5),  # humidity_level
-        int_in_range(item.get("humidity_raw"), 0, 100),  # humidity_percent
+        level,  # humidity_level
+        percent,  # humidity_percent
         float_or_none(item.get("temp")),  # temperature
         int_in_range(item.get("dry_time"), 0, 10**6),  # dry_time_minutes
         module[1] if module is not None else None,  # firmware

@@ -166,3 +166,39 @@ def parse_wifi_dbm(value: Any) -> int | None:
             text = text[:-3]
         value = text
     return int_in_range(value, -200, 50)
+
+
+# Nozzle materials by the last two digits of a nozzle code ("HS01" -> hardened steel).
+_NOZZLE_MATERIALS: Final = {
+    "00": "stainless_steel",
+    "01": "hardened_steel",
+    "05": "tungsten_carbide",
+}
+_HIGH_FLOW_LETTERS: Final = frozenset("HE")  # the code's second letter; "U" is TPU high flow
+_TPU_HIGH_FLOW: Final = "tpu_high_flow"
+NOZZLE_TYPE_UNKNOWN: Final = "unknown"
+# Every value `nozzle_type_name` can give, for an enum sensor's options.
+NOZZLE_TYPES: Final = (
+    *_NOZZLE_MATERIALS.values(),
+    *(f"high_flow_{material}" for material in _NOZZLE_MATERIALS.values()),
+    _TPU_HIGH_FLOW,
+    NOZZLE_TYPE_UNKNOWN,
+)
+_NOZZLE_NAMES: Final = frozenset(NOZZLE_TYPES)
+_NOZZLE_CODE_LENGTH: Final = 4
+
+
+def nozzle_type_name(value: Any) -> str | None:
+    """Name a nozzle from `nozzle_type` ("hardened_steel") or a device code ("HS01", "HH01")."""
+    if type(value) is not str or not value:
+        return None
+    if value in _NOZZLE_NAMES:
+        return value
+    if len(value) < _NOZZLE_CODE_LENGTH or len(value) > _NOZZLE_CODE_LENGTH * 4:
+        return NOZZLE_TYPE_UNKNOWN
+    if value[1] == "U":
+        return _TPU_HIGH_FLOW
+    material = _NOZZLE_MATERIALS.get(value[2:4])
+    if material is None:
+        return NOZZLE_TYPE_UNKNOWN
+    return f"high_flow_{material}" if value[1] in _HIGH_FLOW_LETTERS else material

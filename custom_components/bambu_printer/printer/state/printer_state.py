@@ -14,6 +14,7 @@ from .builders import (
     build_chamber_light,
     build_chamber_light_nodes,
     build_device_temps,
+    build_door,
     build_fans,
     build_firmware,
     build_hms,
@@ -123,13 +124,22 @@ class PrinterState:
         doc="The current print error (code 0 = none); None when not reported.",
     )
     sdcard = View(parse_flag, "sdcard", doc="Whether an SD card is inserted.")
+    door_open = View(
+        build_door,
+        "stat",
+        "home_flag",
+        _MODEL,
+        _VERSIONS,
+        doc="Whether the door is open; None on models without a door sensor.",
+    )
     camera = View(build_camera, "ipcam", doc="Camera settings (RTSPS state).")
     nozzle = View(
         build_nozzle,
         "nozzle_diameter",
         "nozzle_type",
         path("device", "nozzle"),
-        doc="Installed nozzle diameter and type.",
+        _device_temps,
+        doc="Installed nozzle (the extruder in use's) diameter and type, and each extruder's.",
     )
     firmware = View(
         build_firmware,

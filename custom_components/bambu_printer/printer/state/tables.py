@@ -143,3 +143,9 @@ CHAMBER_LIGHT_NODES: Final = (CHAMBER_LIGHT_NODE, CHAMBER_LIGHT2_NODE)
 # The bit of `fun` (a hex string) that is set while the firmware's authorization control is
 # on: control commands not signed by Bambu's own apps are refused (Developer mode clears it).
 FUN_AUTHORIZATION_CONTROL: Final = 0x20000000
+
+# Which extruder an external spool feeds on dual-nozzle printers: 255 the main (right, 0),
+# 254 the deputy (left, 1). BambuStudio's VIRTUAL_TRAY_MAIN_ID / VIRTUAL_TRAY_DEPUTY_ID.
+EXTERNAL_SPOOL_NOZZLE: Final[Mapping[int, int]] = MappingProxyType({255: 0, 254: 1})
+AMS_LITE_FIRST_ID: Final = 16  # the A2L numbers its AMS lite 16 (module "ams_f1/16")
+DOOR_OPEN_BIT: Final = 0x00800000  # in `stat` (H2, P2S, X2D) or `home_flag` (X1)

@@ -122,7 +122,7 @@ class Tray:
     sub_brand: str | None
     filament_id: str | None  # tray_info_idx, e.g. "GFA00"
     color: str | None  # "#RRGGBB"
-    alpha: int | None  # 0-255
+    alpha: int | None  # 0-255; 0 is transparent filament
     colors: tuple[str, ...]  # multi-colour filament, "#RRGGBB" each
     remain: int | None  # percent, None when unknown
     nozzle_temp_min: int | None
@@ -131,6 +131,11 @@ class Tray:
     active: bool
     empty: bool
 
+    @property
+    def transparent(self) -> bool:
+        """Whether the filament is clear (alpha 00), so its "#000000" is no colour at all."""
+        return self.alpha == 0
+
 
 @dataclass(frozen=True, slots=True)
 class AmsUnit:
@@ -138,12 +143,17 @@ class AmsUnit:
 
     id: int
     kind: AmsKind | None  # from get_version module names; AMS HT also from id >= 128
-    humidity_level: int | None  # 1-5
+    humidity_level: int | None  # 1 dry .. 5 wet, as Bambu Studio and the app show it
     humidity_percent: int | None  # humidity_raw, newer AMS only
     temperature: float | None
     dry_time_minutes: int | None  # remaining drying time (AMS 2 Pro / HT)
     firmware: str | None
     trays: tuple[Tray, ...]
+
+    @property
+    def drying(self) -> bool | None:
+        """Whether the unit is drying its filament (minutes of drying left)."""
+        return None if self.dry_time_minutes is None else self.dry_time_minutes > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +191,7 @@ class Nozzle:
     """Installed nozzle: diameter in mm and material type."""
 
     diameter: float | None
-    type: str | None  # "hardened_steel", "stainless_steel", ...
+    type: str | None  # one of parsing.NOZZLE_TYPES: "hardened_steel", "stainless_steel", ...
     nozzles: tuple[NozzleSpec, ...]
 
 
@@ -208,3 +218,5 @@ class Reported:
     sdcard: bool = _reported_as("sdcard")
     firmware_update: bool = _reported_as("upgrade_state")
     authorization_control: bool = _reported_as("fun")
+    nozzle_diameter: bool = _reported_as("nozzle_diameter")
+    nozzle_type: bool = _reported_as("nozzle_type")
