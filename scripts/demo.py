@@ -40,6 +40,7 @@ from custom_components.bambu_printer.const import (
     DOMAIN,
     SECTION_ADVANCED,
 )
+from scripts.demo_ports import listened_by_other, reserve_port
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 TEMPLATE_CONFIG: Final = ROOT / "config"  # committed: configuration.yaml and the dashboard
@@ -100,17 +101,6 @@ def _die_with_parent() -> None:  # pragma: no cover  (runs in the forked child)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    """Return whether nothing listens on host:port (so Home Assistant can bind it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -345,6 +335,7 @@ class DemoStack:
         self._simulator_log: IO[bytes] | None = None
         self._hass_log: IO[bytes] | None = None
         self._drain: asyncio.Task[None] | None = None
+        self._reservation: socket.socket | None = None
         self.started_at = time.monotonic()
 
     @property
@@ -368,11 +359,28 @@ class DemoStack:
 
         Synchronous on purpose: it runs once before the event loop starts.
         """
-        if not port_is_free(self.port):
+        try:
+            self._reservation = reserve_port(HOST, self.port)
+        except OSError as err:
             raise DemoError(
                 f"port {self.port} on {HOST} is in use (another Home Assistant?); "
                 f"choose another with --port or {PORT_ENV}"
-            )
+            ) from err
+        self.port = int(self._reservation.getsockname()[1])  # --port 0: the one picked
+        try:
+            self._prepare_config()
+        except BaseException:
+            self.release_port()
+            raise
+
+    def release_port(self) -> None:
+        """Let go of the port held since prepare(); Home Assistant listens on it by now."""
+        reservation, self._reservation = self._reservation, None
+        if reservation is not None:
+            reservation.close()
+
+    def _prepare_config(self) -> None:
+        """Lay out the config folder (prepare() holds the port meanwhile)."""
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(exist_ok=True)
         if USES_HTTP_STORE and self.config_dir == TEMPLATE_CONFIG.resolve():
@@ -471,7 +479,10 @@ class DemoStack:
         timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             api = HomeAssistantApi(session, self.base_url)
-            await wait_for(self._hass_up(api), within=HA_START_TIMEOUT, what="Home Assistant")
+            try:
+                await wait_for(self._hass_up(api), within=HA_START_TIMEOUT, what="Home Assistant")
+            finally:
+                self.release_port()
             self.say(f"Home Assistant answers after {self.elapsed():.1f} s")
             if await api.needs_owner():
                 await api.create_owner(self._password)
@@ -557,6 +568,11 @@ class DemoStack:
                 raise DemoError(
                     "Home Assistant exited during start-up; see "
                     f"{self.config_dir / 'home-assistant.log'}"
+                )
+            if listened_by_other(self.port, self.hass.pid):
+                raise DemoError(
+                    f"port {self.port} on {HOST} was taken by another program before Home "
+                    f"Assistant could listen on it; start again, or choose another with --port"
                 )
             return await api.is_up()
 
@@ -695,7 +711,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=int(os.environ.get(PORT_ENV, DEFAULT_PORT)),
-        help=f"Home Assistant's HTTP port on {HOST} (default: ${PORT_ENV} or {DEFAULT_PORT})",
+        help=f"Home Assistant's HTTP port on {HOST}, 0 for any free one (default: ${PORT_ENV} or "
+        f"{DEFAULT_PORT})",
     )
     parser.add_argument(
         "--speedup",
