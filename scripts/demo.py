@@ -41,6 +41,7 @@ from custom_components.bambu_printer.const import (
     SECTION_ADVANCED,
 )
 from scripts.demo_ports import listened_by_other, reserve_port
+from simulator.farm import KEPT_CA_DIR
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 TEMPLATE_CONFIG: Final = ROOT / "config"  # committed: configuration.yaml and the dashboard
@@ -319,9 +320,11 @@ class DemoStack:
         port: int = DEFAULT_PORT,
         speedup: float = DEFAULT_SPEEDUP,
         printers: Sequence[DemoPrinter] = PRINTERS,
+        ca_dir: Path = KEPT_CA_DIR,
         say: Callable[[str], None] | None = None,
     ) -> None:
         self.config_dir = config_dir.resolve()
+        self.ca_dir = ca_dir.resolve()
         self.state_dir = self.config_dir / ".demo"
         self.port = port
         self.speedup = speedup
@@ -517,6 +520,8 @@ class DemoStack:
             "--camera",
             "--json-out",
             str(json_out),
+            "--ca-dir",  # the CA Home Assistant trusts, kept for printers started by hand
+            str(self.ca_dir),
             cwd=ROOT,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -720,13 +725,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SPEEDUP,
         help=f"simulated seconds per real second (default {DEFAULT_SPEEDUP:g})",
     )
+    parser.add_argument(
+        "--ca-dir",
+        type=Path,
+        default=KEPT_CA_DIR,
+        help="the simulator's CA, which Home Assistant trusts; `python -m simulator` uses the "
+        f"same by default (default: {KEPT_CA_DIR.relative_to(ROOT)}/ in the repository)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo until interrupted."""
     args = build_parser().parse_args(argv)
-    stack = DemoStack(args.config, port=args.port, speedup=args.speedup)
+    stack = DemoStack(args.config, port=args.port, speedup=args.speedup, ca_dir=args.ca_dir)
     try:
         stack.prepare()
     except DemoError as err:

@@ -4,10 +4,13 @@ Real printers present a certificate whose Common Name is the serial number, with
 subjectAltName and without an Authority Key Identifier (so it is not X.509-strict). The leaf
 certificates issued here look the same, which lets tests exercise exactly the verification the
 client does against real hardware. For the TLS failure tests, issue the server certificate
-from a *different* :class:`TestCA`, or for a different serial.
+from a *different* :class:`TestCA`, or for a different serial. ``keep_in`` keeps the CA (not
+the certificates it issues) in a folder and reuses it on later runs.
 """
 
+import contextlib
 import datetime
+import fcntl
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +39,53 @@ def _write_private(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def _kept(
+    directory: Path, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate
+) -> tuple[Path, ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """Return the CA kept in ``directory`` (ca.pem, ca.key), else keep the one given there.
+
+    A client that trusts the kept ca.pem once (the demo's Home Assistant) then trusts every
+    printer any later simulator run starts. A lock lets two runs start together.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "ca.pem", directory / "ca.key"
+    with (directory / "ca.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError, ValueError):
+            kept_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            kept = x509.load_pem_x509_certificate(cert_path.read_bytes())
+            fresh = kept.not_valid_after_utc > datetime.datetime.now(datetime.UTC) + _VALIDITY
+            if (
+                isinstance(kept_key, ec.EllipticCurvePrivateKey)
+                and kept.public_key() == kept_key.public_key()
+                and fresh
+            ):
+                return cert_path, kept_key, kept
+        key_path.unlink(missing_ok=True)
+        _write_private(
+            key_path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key, certificate
+
+
 class TestCA:
     """A self-signed CA (EC P-256) writing its files into ``directory``."""
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, directory: Path, *, name: str = "bambu_printer simulator CA") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        name: str = "bambu_printer simulator CA",
+        keep_in: Path | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -81,7 +125,12 @@ class TestCA:
             .sign(self._key, hashes.SHA256())
         )
         self.cert_path = self.directory / "ca.pem"
-        self.cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+        if keep_in is not None:
+            self.cert_path, self._key, self.certificate = _kept(
+                Path(keep_in), self._key, self.certificate
+            )
+        else:
+            self.cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
         self._issued = 0
 
     def __repr__(self) -> str:

@@ -10,8 +10,10 @@ import os
 import re
 import shutil
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -218,3 +220,90 @@ async def test_second_run_reuses_config_and_sigterm_stops_everything(
     assert await second.wait_exit() == 0
     assert second.leftovers() == []
     assert len(second.seen) >= 2 + len(PRINTERS)  # HA, simulator, brokers were tracked
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
+)
+async def test_add_a_printer_started_by_hand_through_the_ui(
+    run_demo: RunDemo, tmp_path: Path
+) -> None:
+    # The demo and `python -m simulator` share one kept CA (here a folder of the test's own).
+    ca_dir = tmp_path / "ca"
+    demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP, "--ca-dir", str(ca_dir))
+    await demo.wait_ready()
+    json_out = tmp_path / "by-hand.json"
+    simulator = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "simulator",
+        "--printers",
+        "P1P",
+        "--ca-dir",
+        str(ca_dir),
+        "--json-out",
+        str(json_out),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert simulator.stdout is not None
+        async with asyncio.timeout(30):
+            while not (await simulator.stdout.readline()).startswith(b"simulator: running"):
+                pass
+        printer = json.loads(json_out.read_text(encoding="utf-8"))["printers"][0]
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch_persistent_context(
+                tmp_path / "chromium",
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 1000},
+            )
+            try:
+                page = browser.pages[0] if browser.pages else await browser.new_page()
+                await _add_printer_in_the_ui(page, demo, printer)
+            finally:
+                await browser.close()
+        async with aiohttp.ClientSession() as session:
+            api = await _api(session, demo)
+            entries = await api.entries()
+        added = [entry for entry in entries if entry["title"].endswith(printer["serial"])]
+        assert [entry["state"] for entry in added] == ["loaded"]
+    finally:
+        if simulator.returncode is None:
+            simulator.terminate()
+        async with asyncio.timeout(20):
+            await simulator.communicate()
+    demo.send(signal.SIGTERM, group=False)
+    assert await demo.wait_exit() == 0
+
+
+async def _add_printer_in_the_ui(page: Page, demo: DemoProcess, printer: dict[str, Any]) -> None:
+    """Add the printer as a person would: integrations page, "Add integration", the form."""
+    try:
+        await page.goto(f"{demo.base_url}/config/integrations/dashboard")
+        await page.get_by_text("Add integration").click()
+        picker = page.locator("dialog-add-integration")
+        await picker.locator("input").first.fill("Bambu")
+        await picker.get_by_text("Bambu Lab Printer").click()
+        dialog = page.locator("dialog-data-entry-flow")
+        await dialog.get_by_text("Local network (access code)").click()
+        await dialog.get_by_label("Host").fill(str(printer["host"]))
+        await dialog.get_by_label("Serial number").fill(str(printer["serial"]))
+        await dialog.get_by_label("Access code").fill(str(printer["access_code"]))
+        await dialog.get_by_text("Advanced").click()
+        await dialog.get_by_label("MQTT port").fill(str(printer["port"]))
+        await dialog.get_by_role("button", name="Submit").click()
+        await expect(dialog.get_by_title("Device created")).to_be_visible(timeout=30_000)
+        await expect(dialog.get_by_label("Device name")).to_have_value(
+            f"{printer['model']} {printer['serial']}"
+        )
+        await dialog.get_by_role("button", name="Skip and finish").click()
+        await expect(dialog.get_by_title("Device created")).to_be_hidden()
+    finally:
+        OUTPUT.mkdir(exist_ok=True)
+        await page.screenshot(path=OUTPUT / "add_printer.png")
