@@ -13,14 +13,16 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 import pytest
 import yaml
 from playwright.async_api import Locator, Page, async_playwright, expect
 
-from scripts.demo import PRINTERS, ROOT, USES_HTTP_STORE, HomeAssistantApi
+from custom_components.bambu_printer.const import OPTION_READ_ONLY
+from scripts.demo import PRINTERS, ROOT, USES_HTTP_STORE, wait_for
+from scripts.demo_api import HomeAssistantApi
 
 from .conftest import OUTPUT, DemoProcess
 
@@ -53,6 +55,41 @@ WAIT_FOR_PICTURE = """img => new Promise(resolve => {
   const check = () => (img.naturalWidth > 0 ? resolve(true) : setTimeout(check, 200));
   check();
 })"""
+TRANSLATIONS = ROOT / "custom_components" / "bambu_printer" / "translations" / "en.json"
+PHONE: Final = {"width": 390, "height": 844}  # a common phone's CSS pixels
+# Texts the page cuts short with an ellipsis, searched through every shadow root below.
+CUT_TEXTS = """root => {
+  const cut = [];
+  const visit = node => {
+    for (const el of node.querySelectorAll('*')) {
+      const style = getComputedStyle(el);
+      if (style.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1) {
+        cut.push(el.textContent.trim());
+      }
+      if (el.shadowRoot) visit(el.shadowRoot);
+    }
+  };
+  visit(root);
+  if (root.shadowRoot) visit(root.shadowRoot);
+  return cut;
+}"""
+# Puts text in place of a shown text (through every shadow root); false when it is not shown.
+REPLACE_TEXT = """(root, [shown, text]) => {
+  const visit = node => {
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      if (walker.currentNode.data.trim() === shown) {
+        walker.currentNode.data = text;
+        return true;
+      }
+    }
+    for (const el of node.querySelectorAll('*')) {
+      if (el.shadowRoot && visit(el.shadowRoot)) return true;
+    }
+    return false;
+  };
+  return visit(root) || (root.shadowRoot !== null && visit(root.shadowRoot));
+}"""
 AMS_SLOTS = ("ams_a_tray_1", "ams_a_tray_2", "ams_a_tray_3", "ams_a_tray_4", "external_spool")
 
 
@@ -61,12 +98,15 @@ def _dashboard_entity_ids() -> set[str]:
     text = DASHBOARD_FILE.read_text(encoding="utf-8")
     yaml.safe_load(text)  # the file is plain YAML, no Home Assistant tags
     ids = set(ENTITY_ID.findall(text))
+    # Every printer's markdown cards use the same sensors after their own prefix.
+    keys = set(re.findall(r"p ~ '([a-z0-9_]+)'", text))
     for prefix in re.findall(r"set p = '(sensor\.[a-z0-9_]+_)'", text):
         ids.update(
             f"{prefix}{slot}_{kind}"
             for slot in AMS_SLOTS
             for kind in ("color", "filament", "remaining")
         )
+        ids.update(f"{prefix}{key}" for key in keys)
     return ids
 
 
@@ -102,6 +142,67 @@ async def _api(session: aiohttp.ClientSession, demo: DemoProcess) -> HomeAssista
     return api
 
 
+async def _translated_stage(demo: DemoProcess, entity_id: str) -> str:
+    """Return the stage as the user reads it (the state's name in translations/en.json)."""
+    async with aiohttp.ClientSession() as session:
+        state = (await (await _api(session, demo)).state(entity_id))["state"]
+    names = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))["entity"]["sensor"]
+    return str(names["current_stage"]["state"][state])
+
+
+async def _check_read_only_printer(page: Page, demo: DemoProcess) -> None:
+    """A printer in read-only mode has no controls: its section shows none and no warnings."""
+    async with aiohttp.ClientSession() as session:
+        api = await _api(session, demo)
+        entry = next(e for e in await api.entries() if e["title"].endswith("03900A000000001"))
+        await api.set_options(entry["entry_id"], {OPTION_READ_ONLY: True})
+
+        async def controls_gone() -> bool:
+            return "button.a1_03900a000000001_pause_print" not in await api.states()
+
+        await wait_for(controls_gone, within=30, what="the A1's controls to go")
+    await page.reload()
+    a1 = _section(page, "A1")
+    await expect(_tile_value(a1, "Status")).to_have_text(re.compile(r"\w"), timeout=30_000)
+    await page.screenshot(path=OUTPUT / "dashboard-read-only.png")
+    await expect(page.locator("hui-warning")).to_have_count(0)
+    await expect(page.get_by_text("Entity not found")).to_have_count(0)
+    await expect(a1.locator("hui-button-card")).to_have_count(0)
+    await expect(_section(page, "P1S").locator("hui-button-card")).to_have_count(4)
+
+
+async def _check_phone_layout(page: Page, stage: str) -> None:
+    """On a phone-sized screen every card of a printer fits the width and no text is cut."""
+    await page.set_viewport_size(PHONE)
+    await page.reload()
+    p1s = _section(page, "P1S")
+    await expect(_tile_value(p1s, "Progress")).to_have_text(re.compile(r"\d+\s*%"), timeout=30_000)
+    await page.wait_for_timeout(1_000)  # the sections settle into one column
+    OUTPUT.mkdir(exist_ok=True)
+    await page.screenshot(path=OUTPUT / "dashboard-phone.png", full_page=True)
+    cards = p1s.locator(
+        "hui-heading-card, hui-picture-entity-card, hui-tile-card, hui-markdown-card, "
+        "hui-glance-card, hui-button-card"
+    )
+    assert await cards.count() >= 10
+    for index in range(await cards.count()):
+        box = await cards.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"], f"card {index} is wider than the screen"
+    assert await p1s.evaluate(CUT_TEXTS) == []
+    # Even the longest stage name is shown whole.
+    stages = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))["entity"]["sensor"]
+    longest = max(stages["current_stage"]["state"].values(), key=len)
+    summary = p1s.locator("hui-markdown-card").filter(has_text="Layer")
+    assert await summary.evaluate(REPLACE_TEXT, [stage, longest])
+    await expect(summary).to_contain_text(longest)
+    assert await summary.evaluate(CUT_TEXTS) == []
+    box = await summary.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"]
+
+
 @pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
@@ -122,7 +223,7 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
             args=CHROMIUM_ARGS,
             # Tall enough for the whole dashboard: Home Assistant scrolls an inner element,
             # which a full-page screenshot would cut under the sticky toolbar.
-            viewport={"width": 1500, "height": 1240},
+            viewport={"width": 1500, "height": 1360},
         )
         try:
             # Docked sidebar hidden: the screenshot is about the printers.
@@ -140,13 +241,24 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
             await expect(progress).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
             first, last = await _wait_for_progress_change(progress)
             assert last > first
-            await expect(_tile_value(p1s, "Remaining time")).to_have_text(re.compile(r"\d"))
+            # At a glance: a progress bar, the layer, the end time and time left, the stage.
+            bar = p1s.locator("hui-tile-card").filter(has_text="Progress")
+            await expect(bar.locator("hui-bar-gauge-card-feature")).to_be_visible()
+            summary = p1s.locator("hui-markdown-card").filter(has_text="Layer")
+            await expect(summary).to_contain_text(re.compile(r"Layer \d+ of \d+"))
+            await expect(summary).to_contain_text(re.compile(r"Ends at \d\d:\d\d, .*\d+ min left"))
+            # The HMS count carries its name; the camera picture's text reads well.
+            badges = p1s.locator("hui-heading-card")
+            await expect(badges).to_contain_text(re.compile(r"HMS errors\W*0\b"))
 
             await p1s.locator("hui-button-card").filter(has_text="Pause").click()
             await expect(status).to_have_text("Paused", timeout=20_000)
 
             # Every printer shows live values, the P1S its camera picture.
             camera = p1s.locator("hui-picture-entity-card img").first
+            await expect(camera).to_have_attribute(
+                "alt", "Preview of the P1S 01P00A000000001 Chamber camera."
+            )
             async with asyncio.timeout(30):
                 await camera.evaluate(WAIT_FOR_PICTURE)
             for heading in ("X1 Carbon", "P1S", "A1"):
@@ -155,11 +267,20 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
                 await expect(shown).not_to_have_text(re.compile(r"^\s*0\s*%"), timeout=60_000)
             await expect(page.get_by_text("Unavailable", exact=True)).to_have_count(0)
             await page.mouse.move(0, 0)  # no hover highlight on the Pause button
+            # Pressing Pause scrolled the page: back to the printers' headings.
+            await (
+                _section(page, "X1 Carbon").locator("hui-heading-card").scroll_into_view_if_needed()
+            )
             # The camera sends a frame a second and browsers show the one before the newest.
             await page.wait_for_timeout(3_000)
             OUTPUT.mkdir(exist_ok=True)
             screenshot = OUTPUT / "dashboard.png"
             await page.screenshot(path=screenshot)
+            # The stage text is shown whole, in the user's words (a tile cut it short).
+            stage = await _translated_stage(demo, "sensor.p1s_01p00a000000001_current_stage")
+            await expect(summary).to_contain_text(stage)
+            await _check_read_only_printer(page, demo)
+            await _check_phone_layout(page, stage)
         finally:
             await browser.close()
     if os.environ.get(UPDATE_SCREENSHOT):
@@ -233,6 +354,8 @@ async def test_add_a_printer_started_by_hand_through_the_ui(
     ca_dir = tmp_path / "ca"
     demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP, "--ca-dir", str(ca_dir))
     await demo.wait_ready()
+    # The demo says how to start such a printer.
+    assert any(f"`python -m simulator --ca-dir {ca_dir.resolve()}`" in line for line in demo.lines)
     json_out = tmp_path / "by-hand.json"
     simulator = await asyncio.create_subprocess_exec(
         sys.executable,
