@@ -4,8 +4,7 @@ Real printers present a certificate whose Common Name is the serial number, with
 subjectAltName and without an Authority Key Identifier (so it is not X.509-strict). The leaf
 certificates issued here look the same, which lets tests exercise exactly the verification the
 client does against real hardware. For the TLS failure tests, issue the server certificate
-from a *different* :class:`TestCA`, or for a different serial. ``keep_in`` keeps the CA (not
-the certificates it issues) in a folder and reuses it on later runs.
+from a *different* :class:`TestCA`, or for a different serial.
 """
 
 import contextlib
@@ -39,6 +38,11 @@ def _write_private(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def _is_key_id(extension: x509.Extension[x509.ExtensionType]) -> bool:
+    """Return whether an extension names a key (it differs from one CA key to the next)."""
+    return isinstance(extension.value, (x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier))
+
+
 def _kept(
     directory: Path, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate
 ) -> tuple[Path, ec.EllipticCurvePrivateKey, x509.Certificate]:
@@ -55,10 +59,15 @@ def _kept(
             kept_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
             kept = x509.load_pem_x509_certificate(cert_path.read_bytes())
             fresh = kept.not_valid_after_utc > datetime.datetime.now(datetime.UTC) + _VALIDITY
+            # A CA made before the extensions changed is made again.
+            same_kind = [ext.value for ext in kept.extensions if not _is_key_id(ext)] == [
+                ext.value for ext in certificate.extensions if not _is_key_id(ext)
+            ]
             if (
                 isinstance(kept_key, ec.EllipticCurvePrivateKey)
                 and kept.public_key() == kept_key.public_key()
                 and fresh
+                and same_kind
             ):
                 return cert_path, kept_key, kept
         key_path.unlink(missing_ok=True)
@@ -75,7 +84,11 @@ def _kept(
 
 
 class TestCA:
-    """A self-signed CA (EC P-256) writing its files into ``directory``."""
+    """A self-signed CA (EC P-256) writing its files into ``directory``.
+
+    With ``keep_in`` the CA itself (not the certificates it issues) is kept in that folder and
+    reused by later instances, so a client keeps trusting one file across simulator runs.
+    """
 
     __test__ = False  # not a pytest test class
 
