@@ -216,7 +216,12 @@ def _session(pid: int) -> int | None:
 
 async def start_demo(config: Path, *args: str) -> DemoProcess:
     """Run ``scripts/develop --ha <this release> --config CONFIG --port 0`` in a session of its
-    own (the demo holds the free port the system gives it until Home Assistant listens)."""
+    own (the demo holds the free port the system gives it until Home Assistant listens).
+
+    The simulator's kept CA goes next to the config folder unless the test names one.
+    """
+    if "--ca-dir" not in args:
+        args = (*args, "--ca-dir", str(config.parent / "ca"))
     process = await asyncio.create_subprocess_exec(
         str(DEVELOP),
         "--ha",

@@ -29,7 +29,7 @@ def _listener(port: int) -> socket.socket:
 
 
 async def test_prepare_holds_the_port_it_checked(tmp_path: Path) -> None:
-    stack = DemoStack(tmp_path / "config", port=0, say=lambda _message: None)
+    stack = DemoStack(tmp_path / "config", port=0, ca_dir=tmp_path / "ca", say=lambda _m: None)
     stack.prepare()
     try:
         assert stack.port > 0  # port 0: the system picked a free one for the demo
@@ -51,7 +51,7 @@ async def test_a_taken_port_stops_the_demo_within_seconds(tmp_path: Path) -> Non
     with socket.socket() as probe:  # a free port, as the end-to-end tests pick one
         probe.bind((HOST, 0))
         port = int(probe.getsockname()[1])
-    stack = DemoStack(tmp_path / "config", port=port, say=messages.append)
+    stack = DemoStack(tmp_path / "config", port=port, ca_dir=tmp_path / "ca", say=messages.append)
     stack.prepare()
     # Something takes the port after the check (the race the flaky test hit).
     with _listener(stack.port):
