@@ -329,10 +329,12 @@ async def test_second_run_reuses_config_and_sigterm_stops_everything(
         assert "\nhttp:" not in (config / "configuration.yaml").read_text(encoding="utf-8")
     missing = sorted(_dashboard_entity_ids() - states.keys())
     assert missing == [], "the dashboard names entities Home Assistant does not have"
+    # Control buttons may be unavailable by design (e.g. Resume while a print runs, once the
+    # buttons follow the job); every other card shows a live value.
     unavailable = sorted(
         entity_id
         for entity_id in _dashboard_entity_ids()
-        if states[entity_id]["state"] == "unavailable"
+        if states[entity_id]["state"] == "unavailable" and not entity_id.startswith("button.")
     )
     assert unavailable == []
 
