@@ -31,15 +31,20 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 import aiohttp
-from homeassistant.const import CONF_HOST, CONF_PORT, MAJOR_VERSION, MINOR_VERSION
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 
 from custom_components.bambu_printer.const import (
-    CONF_ACCESS_CODE,
-    CONF_CAMERA_PORT,
-    CONF_SERIAL,
     DOMAIN,
-    SECTION_ADVANCED,
 )
+from scripts.demo_api import (
+    OWNER_USERNAME,
+    DemoError,
+    HomeAssistantApi,
+    find_entry,
+    printer_form,
+)
+from scripts.demo_ports import listened_by_other, reserve_port
+from simulator.farm import KEPT_CA_DIR
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 TEMPLATE_CONFIG: Final = ROOT / "config"  # committed: configuration.yaml and the dashboard
@@ -48,8 +53,6 @@ DEFAULT_PORT: Final = 8123
 PORT_ENV: Final = "BAMBU_DEMO_PORT"  # configuration.yaml reads the port from here
 DEFAULT_SPEEDUP: Final = 10.0
 DASHBOARD: Final = "bambu-printers"
-OWNER_NAME: Final = "Demo"
-OWNER_USERNAME: Final = "demo"
 
 HA_START_TIMEOUT: Final = 180.0  # the first start compiles translations and writes .storage
 SIMULATOR_START_TIMEOUT: Final = 30.0
@@ -91,26 +94,11 @@ PRINTERS: Final = (
 )
 
 
-class DemoError(Exception):
-    """Something the person running the demo has to fix; the message says what."""
-
-
 def _die_with_parent() -> None:  # pragma: no cover  (runs in the forked child)
     """Ask Linux to SIGTERM a child when the demo dies without cleaning up (e.g. SIGKILL)."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    """Return whether nothing listens on host:port (so Home Assistant can bind it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -123,188 +111,6 @@ def _write_private(path: Path, text: str) -> None:
 
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _flow_error(what: str, result: Mapping[str, Any]) -> DemoError:
-    """Describe a config flow that did not end the way the demo needs."""
-    detail = result.get("errors") or result.get("reason") or result.get("type")
-    return DemoError(f"{what}: the config flow answered {detail!r}")
-
-
-class HomeAssistantApi:
-    """The few REST calls the demo and its tests make to a local Home Assistant."""
-
-    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
-        self._session = session
-        self.base_url = base_url.rstrip("/")
-        self._headers: dict[str, str] = {}
-
-    @property
-    def client_id(self) -> str:
-        """Return the OAuth client id: Home Assistant accepts its own URL."""
-        return f"{self.base_url}/"
-
-    async def _request(
-        self, method: str, path: str, *, json_body: Any = None, data: Any = None
-    ) -> Any:
-        try:
-            async with self._session.request(
-                method, f"{self.base_url}{path}", json=json_body, data=data, headers=self._headers
-            ) as response:
-                if response.status >= 400:
-                    text = await response.text()
-                    raise DemoError(f"{method} {path} failed: HTTP {response.status} {text[:200]}")
-                return await response.json()
-        except aiohttp.ClientError as err:
-            raise DemoError(f"{method} {path} failed: {err}") from err
-
-    async def is_up(self) -> bool:
-        """Return whether Home Assistant answers HTTP yet.
-
-        Its auth API is there from the start; before onboarding it answers 400.
-        """
-        try:
-            async with self._session.get(f"{self.base_url}/auth/providers") as response:
-                return response.status < 500
-        except aiohttp.ClientError:
-            return False
-
-    async def needs_owner(self) -> bool:
-        """Return whether onboarding still waits for the owner account.
-
-        Once onboarding is complete, Home Assistant no longer serves its onboarding API.
-        """
-        async with self._session.get(f"{self.base_url}/api/onboarding") as response:
-            if response.status == 404:
-                return False
-            if response.status != 200:
-                raise DemoError(f"GET /api/onboarding failed: HTTP {response.status}")
-            steps = await response.json()
-        return any(step["step"] == "user" and not step["done"] for step in steps)
-
-    async def create_owner(self, password: str) -> None:
-        """Create the owner account (the onboarding's "user" step)."""
-        await self._request(
-            "POST",
-            "/api/onboarding/users",
-            json_body={
-                "client_id": self.client_id,
-                "name": OWNER_NAME,
-                "username": OWNER_USERNAME,
-                "password": password,
-                "language": "en",
-            },
-        )
-
-    async def login(self) -> None:
-        """Log in as the owner through the trusted-networks provider (loopback only)."""
-        flow = await self._request(
-            "POST",
-            "/auth/login_flow",
-            json_body={
-                "client_id": self.client_id,
-                "handler": ["trusted_networks", None],
-                "redirect_uri": self.client_id,
-            },
-        )
-        if flow.get("type") == "form":
-            # More than one user: Home Assistant asks which one. Prefer the demo's owner.
-            users: dict[str, str] = dict(flow["data_schema"][0].get("options", []))
-            user = next((uid for uid, name in users.items() if name == OWNER_NAME), None)
-            flow = await self._request(
-                "POST",
-                f"/auth/login_flow/{flow['flow_id']}",
-                json_body={"client_id": self.client_id, "user": user or next(iter(users), "")},
-            )
-        if flow.get("type") != "create_entry":
-            raise DemoError(f"the trusted-networks login did not complete: {flow.get('type')}")
-        token = await self._request(
-            "POST",
-            "/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": flow["result"],
-                "client_id": self.client_id,
-            },
-        )
-        self._headers = {"Authorization": f"Bearer {token['access_token']}"}
-
-    async def entries(self) -> list[dict[str, Any]]:
-        """Return this integration's config entries."""
-        entries = await self._request("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
-        return list(entries)
-
-    async def states(self) -> dict[str, dict[str, Any]]:
-        """Return every entity's state by entity id."""
-        states = await self._request("GET", "/api/states")
-        return {state["entity_id"]: state for state in states}
-
-    async def state(self, entity_id: str) -> dict[str, Any]:
-        """Return one entity's state."""
-        return dict(await self._request("GET", f"/api/states/{entity_id}"))
-
-    async def _flow(self, flow_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(
-            await self._request(
-                "POST", f"/api/config/config_entries/flow/{flow_id}", json_body=dict(data)
-            )
-        )
-
-    async def add_printer(self, form: Mapping[str, Any]) -> str:
-        """Add a printer through the user flow ("local" step); return the entry's title."""
-        what = f"adding printer {form[CONF_SERIAL]}"
-        result = dict(
-            await self._request(
-                "POST", "/api/config/config_entries/flow", json_body={"handler": DOMAIN}
-            )
-        )
-        for _ in range(4):
-            if result.get("type") == "menu":
-                result = await self._flow(result["flow_id"], {"next_step_id": "local"})
-            elif result.get("type") == "form" and result.get("step_id") == "local":
-                if result.get("errors"):
-                    raise _flow_error(what, result)
-                result = await self._flow(result["flow_id"], form)
-            elif result.get("type") == "create_entry":
-                return str(result["title"])
-            else:
-                break
-        raise _flow_error(what, result)
-
-    async def reconfigure_printer(self, entry_id: str, form: Mapping[str, Any]) -> None:
-        """Point an existing entry at the printer's current address through reconfigure."""
-        what = f"updating printer {form[CONF_SERIAL]}"
-        result = dict(
-            await self._request(
-                "POST",
-                "/api/config/config_entries/flow",
-                json_body={"handler": DOMAIN, "entry_id": entry_id},
-            )
-        )
-        if result.get("type") != "form":
-            raise _flow_error(what, result)
-        fields = {key: value for key, value in form.items() if key != CONF_SERIAL}
-        result = await self._flow(result["flow_id"], fields)
-        if result.get("type") != "abort" or result.get("reason") != "reconfigure_successful":
-            raise _flow_error(what, result)
-
-
-def printer_form(endpoint: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the local config flow's form for one of the simulator's printers."""
-    advanced: dict[str, Any] = {CONF_PORT: int(endpoint["port"])}
-    if endpoint.get("camera_port"):
-        advanced[CONF_CAMERA_PORT] = int(endpoint["camera_port"])
-    return {
-        CONF_HOST: endpoint["host"],
-        CONF_SERIAL: endpoint["serial"],
-        CONF_ACCESS_CODE: endpoint["access_code"],
-        SECTION_ADVANCED: advanced,
-    }
-
-
-def find_entry(entries: Sequence[Mapping[str, Any]], serial: str) -> Mapping[str, Any] | None:
-    """Return the entry of the printer with this serial (the flow titles it "<model> <serial>")."""
-    return next((e for e in entries if str(e.get("title", "")).endswith(f" {serial}")), None)
 
 
 async def wait_for(
@@ -329,9 +135,11 @@ class DemoStack:
         port: int = DEFAULT_PORT,
         speedup: float = DEFAULT_SPEEDUP,
         printers: Sequence[DemoPrinter] = PRINTERS,
+        ca_dir: Path = KEPT_CA_DIR,
         say: Callable[[str], None] | None = None,
     ) -> None:
         self.config_dir = config_dir.resolve()
+        self.ca_dir = ca_dir.resolve()
         self.state_dir = self.config_dir / ".demo"
         self.port = port
         self.speedup = speedup
@@ -345,6 +153,7 @@ class DemoStack:
         self._simulator_log: IO[bytes] | None = None
         self._hass_log: IO[bytes] | None = None
         self._drain: asyncio.Task[None] | None = None
+        self._reservation: socket.socket | None = None
         self.started_at = time.monotonic()
 
     @property
@@ -368,11 +177,28 @@ class DemoStack:
 
         Synchronous on purpose: it runs once before the event loop starts.
         """
-        if not port_is_free(self.port):
+        try:
+            self._reservation = reserve_port(HOST, self.port)
+        except OSError as err:
             raise DemoError(
                 f"port {self.port} on {HOST} is in use (another Home Assistant?); "
                 f"choose another with --port or {PORT_ENV}"
-            )
+            ) from err
+        self.port = int(self._reservation.getsockname()[1])  # --port 0: the one picked
+        try:
+            self._prepare_config()
+        except BaseException:
+            self.release_port()
+            raise
+
+    def release_port(self) -> None:
+        """Let go of the port held since prepare(); Home Assistant listens on it by now."""
+        reservation, self._reservation = self._reservation, None
+        if reservation is not None:
+            reservation.close()
+
+    def _prepare_config(self) -> None:
+        """Lay out the config folder (prepare() holds the port meanwhile)."""
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(exist_ok=True)
         if USES_HTTP_STORE and self.config_dir == TEMPLATE_CONFIG.resolve():
@@ -471,7 +297,10 @@ class DemoStack:
         timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             api = HomeAssistantApi(session, self.base_url)
-            await wait_for(self._hass_up(api), within=HA_START_TIMEOUT, what="Home Assistant")
+            try:
+                await wait_for(self._hass_up(api), within=HA_START_TIMEOUT, what="Home Assistant")
+            finally:
+                self.release_port()
             self.say(f"Home Assistant answers after {self.elapsed():.1f} s")
             if await api.needs_owner():
                 await api.create_owner(self._password)
@@ -481,6 +310,11 @@ class DemoStack:
                 )
             await api.login()
             await self._add_printers(api)
+        ca_option = "" if self.ca_dir == KEPT_CA_DIR.resolve() else f" --ca-dir {self.ca_dir}"
+        self.say(
+            f"more printers: `python -m simulator{ca_option}`, then add them under Settings > "
+            "Devices & services (README: Adding a printer by hand)"
+        )
 
     def elapsed(self) -> float:
         """Return the seconds since start() began."""
@@ -506,6 +340,8 @@ class DemoStack:
             "--camera",
             "--json-out",
             str(json_out),
+            "--ca-dir",  # the CA Home Assistant trusts, kept for printers started by hand
+            str(self.ca_dir),
             cwd=ROOT,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -561,6 +397,11 @@ class DemoStack:
                 raise DemoError(
                     "Home Assistant exited during start-up; see "
                     f"{self.config_dir / 'home-assistant.log'}"
+                )
+            if listened_by_other(self.port, self.hass.pid):
+                raise DemoError(
+                    f"port {self.port} on {HOST} was taken by another program before Home "
+                    f"Assistant could listen on it; start again, or choose another with --port"
                 )
             return await api.is_up()
 
@@ -706,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=int(os.environ.get(PORT_ENV, DEFAULT_PORT)),
-        help=f"Home Assistant's HTTP port on {HOST} (default: ${PORT_ENV} or {DEFAULT_PORT})",
+        help=f"Home Assistant's HTTP port on {HOST}, 0 for any free one (default: ${PORT_ENV} or "
+        f"{DEFAULT_PORT})",
     )
     parser.add_argument(
         "--speedup",
@@ -714,13 +556,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SPEEDUP,
         help=f"simulated seconds per real second (default {DEFAULT_SPEEDUP:g})",
     )
+    parser.add_argument(
+        "--ca-dir",
+        type=Path,
+        default=KEPT_CA_DIR,
+        help="the simulator's CA, which Home Assistant trusts; `python -m simulator` uses the "
+        f"same by default (default: {KEPT_CA_DIR.relative_to(ROOT)}/ in the repository)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo until interrupted."""
     args = build_parser().parse_args(argv)
-    stack = DemoStack(args.config, port=args.port, speedup=args.speedup)
+    stack = DemoStack(args.config, port=args.port, speedup=args.speedup, ca_dir=args.ca_dir)
     try:
         stack.prepare()
     except DemoError as err:

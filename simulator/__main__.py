@@ -2,7 +2,8 @@
 
 For every printer it prints the host, port, serial, access code and CA file a client needs
 (and writes them as JSON with ``--json-out`` for scripts), then runs until SIGINT or SIGTERM
-and stops every broker it started.
+and stops every broker it started. Every run signs with the same CA (``--ca-dir``, by default
+the demo's), so a printer started by hand can be added to the running demo in its UI.
 """
 
 import argparse
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from .broker import BrokerError
 from .engine import MODELS, normalize_model
-from .farm import PrinterFarm, PrinterSpec
+from .farm import KEPT_CA_DIR, PrinterFarm, PrinterSpec
 
 
 def _models(value: str) -> list[str]:
@@ -85,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json-out", type=Path, default=None, help="also write the endpoints to this JSON file"
     )
+    parser.add_argument(
+        "--ca-dir",
+        type=Path,
+        default=KEPT_CA_DIR,
+        help="keep the CA that signs the printers' certificates here and reuse it on every run "
+        "(default: the demo's, so its Home Assistant accepts these printers)",
+    )
     return parser
 
 
@@ -110,7 +118,11 @@ async def run(args: argparse.Namespace) -> int:
         for model, serial in zip(args.printers, serials, strict=True)
     ]
     farm = PrinterFarm(
-        specs, speedup=args.speedup, report_interval=args.report_interval, camera=args.camera
+        specs,
+        speedup=args.speedup,
+        report_interval=args.report_interval,
+        camera=args.camera,
+        ca_dir=args.ca_dir,
     )
     try:
         await farm.start()

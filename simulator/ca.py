@@ -9,7 +9,9 @@ no keyUsage, which X.509-strict verification also refuses. For the TLS failure t
 the server certificate from a *different* :class:`TestCA`, or for a different serial.
 """
 
+import contextlib
 import datetime
+import fcntl
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,12 +40,67 @@ def _write_private(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def _is_key_id(extension: x509.Extension[x509.ExtensionType]) -> bool:
+    """Return whether an extension names a key (it differs from one CA key to the next)."""
+    return isinstance(extension.value, (x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier))
+
+
+def _kept(
+    directory: Path, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate
+) -> tuple[Path, ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """Return the CA kept in ``directory`` (ca.pem, ca.key), else keep the one given there.
+
+    A client that trusts the kept ca.pem once (the demo's Home Assistant) then trusts every
+    printer any later simulator run starts. A lock lets two runs start together.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "ca.pem", directory / "ca.key"
+    with (directory / "ca.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError, ValueError):
+            kept_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            kept = x509.load_pem_x509_certificate(cert_path.read_bytes())
+            fresh = kept.not_valid_after_utc > datetime.datetime.now(datetime.UTC) + _VALIDITY
+            # A CA made before the extensions changed is made again.
+            same_kind = [ext.value for ext in kept.extensions if not _is_key_id(ext)] == [
+                ext.value for ext in certificate.extensions if not _is_key_id(ext)
+            ]
+            if (
+                isinstance(kept_key, ec.EllipticCurvePrivateKey)
+                and kept.public_key() == kept_key.public_key()
+                and fresh
+                and same_kind
+            ):
+                return cert_path, kept_key, kept
+        key_path.unlink(missing_ok=True)
+        _write_private(
+            key_path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key, certificate
+
+
 class TestCA:
-    """A self-signed CA (EC P-256) writing its files into ``directory``."""
+    """A self-signed CA (EC P-256) writing its files into ``directory``.
+
+    With ``keep_in`` the CA itself (not the certificates it issues) is kept in that folder and
+    reused by later instances, so a client keeps trusting one file across simulator runs.
+    """
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, directory: Path, *, name: str = "bambu_printer simulator CA") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        name: str = "bambu_printer simulator CA",
+        keep_in: Path | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -72,7 +129,12 @@ class TestCA:
             .sign(self._key, hashes.SHA256())
         )
         self.cert_path = self.directory / "ca.pem"
-        self.cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+        if keep_in is not None:
+            self.cert_path, self._key, self.certificate = _kept(
+                Path(keep_in), self._key, self.certificate
+            )
+        else:
+            self.cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
         self._issued = 0
 
     def __repr__(self) -> str:

@@ -12,7 +12,10 @@ from typing import Any, Self
 from .ca import TestCA
 from .device import SimulatedPrinter
 
-__all__ = ["PrinterFarm", "PrinterSpec"]
+__all__ = ["KEPT_CA_DIR", "PrinterFarm", "PrinterSpec"]
+
+KEPT_CA_DIR = Path(__file__).resolve().parents[1] / ".demo" / "ca"
+"""Where the demo and ``python -m simulator`` keep their one CA (git ignores it)."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class PrinterFarm:
     """Start N :class:`SimulatedPrinter` s together; every one trusts the same CA file.
 
     Use as ``async with PrinterFarm(["X1C", "P1S"], speedup=20) as farm:``; ``farm.ca_path``
-    is the one CA file a client needs, ``farm.printers`` the running printers.
+    is the one CA file a client needs, ``farm.printers`` the running printers. With ``ca_dir``
+    the CA is kept there and reused by later farms, so a client keeps trusting it.
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class PrinterFarm:
         printing: bool = False,
         camera: bool = False,
         directory: Path | None = None,
+        ca_dir: Path | None = None,
     ) -> None:
         self.specs = [
             spec if isinstance(spec, PrinterSpec) else PrinterSpec(spec, printing=printing)
@@ -54,6 +59,7 @@ class PrinterFarm:
         self.camera = camera
         self._directory = directory
         self._own_directory = directory is None
+        self._ca_dir = ca_dir
         self._ca: TestCA | None = None
         self.printers: list[SimulatedPrinter] = []
 
@@ -102,7 +108,7 @@ class PrinterFarm:
             return
         if self._directory is None:
             self._directory = Path(tempfile.mkdtemp(prefix="bambu-farm-"))
-        self._ca = TestCA(self._directory / "ca")
+        self._ca = TestCA(self._directory / "ca", keep_in=self._ca_dir)
         self.printers = [
             SimulatedPrinter(
                 spec.model,

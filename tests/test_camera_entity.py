@@ -195,3 +195,12 @@ async def test_no_camera_when_option_off_from_the_start(hass: HomeAssistant) -> 
     assert hass.states.async_entity_ids("camera") == []
     stream.assert_not_called()
     await unload(hass, entry)
+
+
+@pytest.mark.usefixtures("mock_printer_client")
+async def test_camera_name_reads_well_in_the_picture_text(hass: HomeAssistant) -> None:
+    """The frontend describes a camera picture as "Preview of the <name> camera."."""
+    await setup_entry(hass, capture_entry("P1P"))
+    state = hass.states.get(camera_entity_id(hass))
+    assert state is not None
+    assert f"Preview of the {state.name} camera." == "Preview of the P1P Chamber camera."

@@ -13,11 +13,11 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -73,13 +73,6 @@ def descendants(root: int) -> list[ProcessInfo]:
     return found
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def save_output(name: str, text: str) -> Path:
     """Keep a log next to the screenshot for whoever debugs a failure."""
     OUTPUT.mkdir(exist_ok=True)
@@ -101,7 +94,7 @@ class DemoProcess:
 
     process: asyncio.subprocess.Process
     config: Path
-    port: int
+    port: int = 0  # known once ready: the demo asks the system for a free port
     lines: list[str] = field(default_factory=list)
     seen: dict[int, ProcessInfo] = field(default_factory=dict)
     url: str = ""
@@ -151,6 +144,7 @@ class DemoProcess:
         match = await self.wait_for_line(READY, within)
         self.ready_after = float(match.group(1))
         self.url = match.group(2)
+        self.port = urlsplit(self.url).port or 0
         self.snapshot()
 
     def snapshot(self) -> list[ProcessInfo]:
@@ -221,9 +215,13 @@ def _session(pid: int) -> int | None:
 
 
 async def start_demo(config: Path, *args: str) -> DemoProcess:
-    """Run ``scripts/develop --ha <this release> --config CONFIG --port <free>`` in a session of
-    its own."""
-    port = free_port()
+    """Run ``scripts/develop --ha <this release> --config CONFIG --port 0`` in a session of its
+    own (the demo holds the free port the system gives it until Home Assistant listens).
+
+    The simulator's kept CA goes next to the config folder unless the test names one.
+    """
+    if "--ca-dir" not in args:
+        args = (*args, "--ca-dir", str(config.parent / "ca"))
     process = await asyncio.create_subprocess_exec(
         str(DEVELOP),
         "--ha",
@@ -231,7 +229,7 @@ async def start_demo(config: Path, *args: str) -> DemoProcess:
         "--config",
         str(config),
         "--port",
-        str(port),
+        "0",
         *args,
         cwd=ROOT,
         stdin=asyncio.subprocess.DEVNULL,
@@ -239,7 +237,7 @@ async def start_demo(config: Path, *args: str) -> DemoProcess:
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
     )
-    demo = DemoProcess(process, config, port)
+    demo = DemoProcess(process, config)
     demo.start_reading()
     return demo
 

@@ -10,15 +10,19 @@ import os
 import re
 import shutil
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, Final
 
 import aiohttp
 import pytest
 import yaml
 from playwright.async_api import Locator, Page, async_playwright, expect
 
-from scripts.demo import PRINTERS, ROOT, USES_HTTP_STORE, HomeAssistantApi
+from custom_components.bambu_printer.const import OPTION_READ_ONLY
+from scripts.demo import PRINTERS, ROOT, USES_HTTP_STORE, wait_for
+from scripts.demo_api import HomeAssistantApi
 
 from .conftest import OUTPUT, DemoProcess
 
@@ -51,6 +55,41 @@ WAIT_FOR_PICTURE = """img => new Promise(resolve => {
   const check = () => (img.naturalWidth > 0 ? resolve(true) : setTimeout(check, 200));
   check();
 })"""
+TRANSLATIONS = ROOT / "custom_components" / "bambu_printer" / "translations" / "en.json"
+PHONE: Final = {"width": 390, "height": 844}  # a common phone's CSS pixels
+# Texts the page cuts short with an ellipsis, searched through every shadow root below.
+CUT_TEXTS = """root => {
+  const cut = [];
+  const visit = node => {
+    for (const el of node.querySelectorAll('*')) {
+      const style = getComputedStyle(el);
+      if (style.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1) {
+        cut.push(el.textContent.trim());
+      }
+      if (el.shadowRoot) visit(el.shadowRoot);
+    }
+  };
+  visit(root);
+  if (root.shadowRoot) visit(root.shadowRoot);
+  return cut;
+}"""
+# Puts text in place of a shown text (through every shadow root); false when it is not shown.
+REPLACE_TEXT = """(root, [shown, text]) => {
+  const visit = node => {
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      if (walker.currentNode.data.trim() === shown) {
+        walker.currentNode.data = text;
+        return true;
+      }
+    }
+    for (const el of node.querySelectorAll('*')) {
+      if (el.shadowRoot && visit(el.shadowRoot)) return true;
+    }
+    return false;
+  };
+  return visit(root) || (root.shadowRoot !== null && visit(root.shadowRoot));
+}"""
 AMS_SLOTS = ("ams_a_tray_1", "ams_a_tray_2", "ams_a_tray_3", "ams_a_tray_4", "external_spool")
 
 
@@ -59,12 +98,15 @@ def _dashboard_entity_ids() -> set[str]:
     text = DASHBOARD_FILE.read_text(encoding="utf-8")
     yaml.safe_load(text)  # the file is plain YAML, no Home Assistant tags
     ids = set(ENTITY_ID.findall(text))
+    # Every printer's markdown cards use the same sensors after their own prefix.
+    keys = set(re.findall(r"p ~ '([a-z0-9_]+)'", text))
     for prefix in re.findall(r"set p = '(sensor\.[a-z0-9_]+_)'", text):
         ids.update(
             f"{prefix}{slot}_{kind}"
             for slot in AMS_SLOTS
             for kind in ("color", "filament", "remaining")
         )
+        ids.update(f"{prefix}{key}" for key in keys)
     return ids
 
 
@@ -100,6 +142,67 @@ async def _api(session: aiohttp.ClientSession, demo: DemoProcess) -> HomeAssista
     return api
 
 
+async def _translated_stage(demo: DemoProcess, entity_id: str) -> str:
+    """Return the stage as the user reads it (the state's name in translations/en.json)."""
+    async with aiohttp.ClientSession() as session:
+        state = (await (await _api(session, demo)).state(entity_id))["state"]
+    names = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))["entity"]["sensor"]
+    return str(names["current_stage"]["state"][state])
+
+
+async def _check_read_only_printer(page: Page, demo: DemoProcess) -> None:
+    """A printer in read-only mode has no controls: its section shows none and no warnings."""
+    async with aiohttp.ClientSession() as session:
+        api = await _api(session, demo)
+        entry = next(e for e in await api.entries() if e["title"].endswith("03900A000000001"))
+        await api.set_options(entry["entry_id"], {OPTION_READ_ONLY: True})
+
+        async def controls_gone() -> bool:
+            return "button.a1_03900a000000001_pause_print" not in await api.states()
+
+        await wait_for(controls_gone, within=30, what="the A1's controls to go")
+    await page.reload()
+    a1 = _section(page, "A1")
+    await expect(_tile_value(a1, "Status")).to_have_text(re.compile(r"\w"), timeout=30_000)
+    await page.screenshot(path=OUTPUT / "dashboard-read-only.png")
+    await expect(page.locator("hui-warning")).to_have_count(0)
+    await expect(page.get_by_text("Entity not found")).to_have_count(0)
+    await expect(a1.locator("hui-button-card")).to_have_count(0)
+    await expect(_section(page, "P1S").locator("hui-button-card")).to_have_count(4)
+
+
+async def _check_phone_layout(page: Page, stage: str) -> None:
+    """On a phone-sized screen every card of a printer fits the width and no text is cut."""
+    await page.set_viewport_size(PHONE)
+    await page.reload()
+    p1s = _section(page, "P1S")
+    await expect(_tile_value(p1s, "Progress")).to_have_text(re.compile(r"\d+\s*%"), timeout=30_000)
+    await page.wait_for_timeout(1_000)  # the sections settle into one column
+    OUTPUT.mkdir(exist_ok=True)
+    await page.screenshot(path=OUTPUT / "dashboard-phone.png", full_page=True)
+    cards = p1s.locator(
+        "hui-heading-card, hui-picture-entity-card, hui-tile-card, hui-markdown-card, "
+        "hui-glance-card, hui-button-card"
+    )
+    assert await cards.count() >= 10
+    for index in range(await cards.count()):
+        box = await cards.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"], f"card {index} is wider than the screen"
+    assert await p1s.evaluate(CUT_TEXTS) == []
+    # Even the longest stage name is shown whole.
+    stages = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))["entity"]["sensor"]
+    longest = max(stages["current_stage"]["state"].values(), key=len)
+    summary = p1s.locator("hui-markdown-card").filter(has_text="Layer")
+    assert await summary.evaluate(REPLACE_TEXT, [stage, longest])
+    await expect(summary).to_contain_text(longest)
+    assert await summary.evaluate(CUT_TEXTS) == []
+    box = await summary.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"]
+
+
 @pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
@@ -120,7 +223,7 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
             args=CHROMIUM_ARGS,
             # Tall enough for the whole dashboard: Home Assistant scrolls an inner element,
             # which a full-page screenshot would cut under the sticky toolbar.
-            viewport={"width": 1500, "height": 1240},
+            viewport={"width": 1500, "height": 1360},
         )
         try:
             # Docked sidebar hidden: the screenshot is about the printers.
@@ -138,13 +241,24 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
             await expect(progress).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
             first, last = await _wait_for_progress_change(progress)
             assert last > first
-            await expect(_tile_value(p1s, "Remaining time")).to_have_text(re.compile(r"\d"))
+            # At a glance: a progress bar, the layer, the end time and time left, the stage.
+            bar = p1s.locator("hui-tile-card").filter(has_text="Progress")
+            await expect(bar.locator("hui-bar-gauge-card-feature")).to_be_visible()
+            summary = p1s.locator("hui-markdown-card").filter(has_text="Layer")
+            await expect(summary).to_contain_text(re.compile(r"Layer \d+ of \d+"))
+            await expect(summary).to_contain_text(re.compile(r"Ends at \d\d:\d\d, .*\d+ min left"))
+            # The HMS count carries its name; the camera picture's text reads well.
+            badges = p1s.locator("hui-heading-card")
+            await expect(badges).to_contain_text(re.compile(r"HMS errors\W*0\b"))
 
             await p1s.locator("hui-button-card").filter(has_text="Pause").click()
             await expect(status).to_have_text("Paused", timeout=20_000)
 
             # Every printer shows live values, the P1S its camera picture.
             camera = p1s.locator("hui-picture-entity-card img").first
+            await expect(camera).to_have_attribute(
+                "alt", "Preview of the P1S 01P00A000000001 Chamber camera."
+            )
             async with asyncio.timeout(30):
                 await camera.evaluate(WAIT_FOR_PICTURE)
             for heading in ("X1 Carbon", "P1S", "A1"):
@@ -153,11 +267,20 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
                 await expect(shown).not_to_have_text(re.compile(r"^\s*0\s*%"), timeout=60_000)
             await expect(page.get_by_text("Unavailable", exact=True)).to_have_count(0)
             await page.mouse.move(0, 0)  # no hover highlight on the Pause button
+            # Pressing Pause scrolled the page: back to the printers' headings.
+            await (
+                _section(page, "X1 Carbon").locator("hui-heading-card").scroll_into_view_if_needed()
+            )
             # The camera sends a frame a second and browsers show the one before the newest.
             await page.wait_for_timeout(3_000)
             OUTPUT.mkdir(exist_ok=True)
             screenshot = OUTPUT / "dashboard.png"
             await page.screenshot(path=screenshot)
+            # The stage text is shown whole, in the user's words (a tile cut it short).
+            stage = await _translated_stage(demo, "sensor.p1s_01p00a000000001_current_stage")
+            await expect(summary).to_contain_text(stage)
+            await _check_read_only_printer(page, demo)
+            await _check_phone_layout(page, stage)
         finally:
             await browser.close()
     if os.environ.get(UPDATE_SCREENSHOT):
@@ -206,10 +329,12 @@ async def test_second_run_reuses_config_and_sigterm_stops_everything(
         assert "\nhttp:" not in (config / "configuration.yaml").read_text(encoding="utf-8")
     missing = sorted(_dashboard_entity_ids() - states.keys())
     assert missing == [], "the dashboard names entities Home Assistant does not have"
+    # Control buttons may be unavailable by design (e.g. Resume while a print runs, once the
+    # buttons follow the job); every other card shows a live value.
     unavailable = sorted(
         entity_id
         for entity_id in _dashboard_entity_ids()
-        if states[entity_id]["state"] == "unavailable"
+        if states[entity_id]["state"] == "unavailable" and not entity_id.startswith("button.")
     )
     assert unavailable == []
 
@@ -218,3 +343,92 @@ async def test_second_run_reuses_config_and_sigterm_stops_everything(
     assert await second.wait_exit() == 0
     assert second.leftovers() == []
     assert len(second.seen) >= 2 + len(PRINTERS)  # HA, simulator, brokers were tracked
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
+)
+async def test_add_a_printer_started_by_hand_through_the_ui(
+    run_demo: RunDemo, tmp_path: Path
+) -> None:
+    # The demo and `python -m simulator` share one kept CA (here a folder of the test's own).
+    ca_dir = tmp_path / "ca"
+    demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP, "--ca-dir", str(ca_dir))
+    await demo.wait_ready()
+    # The demo says how to start such a printer.
+    assert any(f"`python -m simulator --ca-dir {ca_dir.resolve()}`" in line for line in demo.lines)
+    json_out = tmp_path / "by-hand.json"
+    simulator = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "simulator",
+        "--printers",
+        "P1P",
+        "--ca-dir",
+        str(ca_dir),
+        "--json-out",
+        str(json_out),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert simulator.stdout is not None
+        async with asyncio.timeout(30):
+            while not (await simulator.stdout.readline()).startswith(b"simulator: running"):
+                pass
+        printer = json.loads(json_out.read_text(encoding="utf-8"))["printers"][0]
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch_persistent_context(
+                tmp_path / "chromium",
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 1000},
+            )
+            try:
+                page = browser.pages[0] if browser.pages else await browser.new_page()
+                await _add_printer_in_the_ui(page, demo, printer)
+            finally:
+                await browser.close()
+        async with aiohttp.ClientSession() as session:
+            api = await _api(session, demo)
+            entries = await api.entries()
+        added = [entry for entry in entries if entry["title"].endswith(printer["serial"])]
+        assert [entry["state"] for entry in added] == ["loaded"]
+    finally:
+        if simulator.returncode is None:
+            simulator.terminate()
+        async with asyncio.timeout(20):
+            await simulator.communicate()
+    demo.send(signal.SIGTERM, group=False)
+    assert await demo.wait_exit() == 0
+
+
+async def _add_printer_in_the_ui(page: Page, demo: DemoProcess, printer: dict[str, Any]) -> None:
+    """Add the printer as a person would: integrations page, "Add integration", the form."""
+    try:
+        await page.goto(f"{demo.base_url}/config/integrations/dashboard")
+        await page.get_by_text("Add integration").click()
+        picker = page.locator("dialog-add-integration")
+        await picker.locator("input").first.fill("Bambu")
+        await picker.get_by_text("Bambu Lab Printer").click()
+        dialog = page.locator("dialog-data-entry-flow")
+        await dialog.get_by_text("Local network (access code)").click()
+        await dialog.get_by_label("Host").fill(str(printer["host"]))
+        await dialog.get_by_label("Serial number").fill(str(printer["serial"]))
+        await dialog.get_by_label("Access code").fill(str(printer["access_code"]))
+        await dialog.get_by_text("Advanced").click()
+        await dialog.get_by_label("MQTT port").fill(str(printer["port"]))
+        await dialog.get_by_role("button", name="Submit").click()
+        await expect(dialog.get_by_title("Device created")).to_be_visible(timeout=30_000)
+        await expect(dialog.get_by_label("Device name")).to_have_value(
+            f"{printer['model']} {printer['serial']}"
+        )
+        await dialog.get_by_role("button", name="Skip and finish").click()
+        await expect(dialog.get_by_title("Device created")).to_be_hidden()
+    finally:
+        OUTPUT.mkdir(exist_ok=True)
+        await page.screenshot(path=OUTPUT / "add_printer.png")

@@ -5,8 +5,10 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +49,8 @@ async def test_cli_runs_until_sigint(leak_check: None, tmp_path: Path) -> None:
         "50",
         "--json-out",
         str(json_out),
+        "--ca-dir",
+        str(tmp_path / "ca"),
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -133,6 +137,8 @@ async def test_run_in_process(
             "11223344",
             "--json-out",
             str(tmp_path / "out.json"),
+            "--ca-dir",
+            str(tmp_path / "ca"),
         ]
     )
     task = asyncio.create_task(cli.run(args))
@@ -150,7 +156,10 @@ async def test_run_in_process(
 
 
 async def test_run_reports_broker_failures(
-    leak_check: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    leak_check: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     from simulator.broker import BrokerError, MosquittoNotFoundError  # noqa: PLC0415
 
@@ -159,7 +168,8 @@ async def test_run_reports_broker_failures(
 
     monkeypatch.setattr("simulator.broker.find_mosquitto", missing)
     assert issubclass(MosquittoNotFoundError, BrokerError)
-    assert await cli.run(cli.build_parser().parse_args([])) == 1
+    args = cli.build_parser().parse_args(["--ca-dir", str(tmp_path / "ca")])
+    assert await cli.run(args) == 1
     assert "mosquitto not found" in capsys.readouterr().err
 
 
@@ -191,9 +201,8 @@ def test_parser_serials() -> None:
 async def test_run_with_fixed_serials(leak_check: None, tmp_path: Path) -> None:
     json_out = tmp_path / "out.json"
     serials = "03900A000000001,01P00A000000001"
-    args = cli.build_parser().parse_args(
-        ["--printers", "A1,P1S", "--serials", serials, "--json-out", str(json_out)]
-    )
+    output = ["--json-out", str(json_out), "--ca-dir", str(tmp_path / "ca")]
+    args = cli.build_parser().parse_args(["--printers", "A1,P1S", "--serials", serials, *output])
     task = asyncio.create_task(cli.run(args))
     await wait_until(json_out.exists, within=20)
     printers = json.loads(json_out.read_text())["printers"]
@@ -210,3 +219,56 @@ async def test_run_needs_one_serial_per_printer(capsys: pytest.CaptureFixture[st
     args = cli.build_parser().parse_args(["--printers", "A1,P1S", "--serials", "03900A000000001"])
     assert await cli.run(args) == 2
     assert "one serial per printer" in capsys.readouterr().err
+
+
+def _read(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+async def _run_once(tmp_path: Path, name: str, *extra: str) -> dict[str, Any]:
+    """Run the command line in this process until its endpoints are written; return them."""
+    json_out = tmp_path / f"{name}.json"
+    args = cli.build_parser().parse_args(["--printers", "P1P", "--json-out", str(json_out), *extra])
+    task = asyncio.create_task(cli.run(args))
+    await wait_until(json_out.exists, within=20)
+    endpoint: dict[str, Any] = json.loads(json_out.read_text())["printers"][0]
+    try:
+        settings = ConnectionSettings(
+            host=endpoint["host"],
+            port=endpoint["port"],
+            serial=endpoint["serial"],
+            password=endpoint["access_code"],
+            ssl_context=create_ssl_context(Path(endpoint["ca_path"])),
+        )
+        client = PrinterClient(settings)
+        await client.async_connect(timeout=5)
+        await client.async_stop()
+    finally:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await task == 0
+    return endpoint
+
+
+async def test_runs_keep_one_ca_so_a_client_trusts_every_later_printer(
+    leak_check: None, tmp_path: Path
+) -> None:
+    ca_dir = tmp_path / "ca"
+    first = await _run_once(tmp_path, "first", "--ca-dir", str(ca_dir))
+    trusted = _read(first["ca_path"])
+    second = await _run_once(tmp_path, "second", "--ca-dir", str(ca_dir))
+    # The same CA file, unchanged: what Home Assistant trusts from the first run still holds.
+    assert second["ca_path"] == first["ca_path"]
+    assert _read(second["ca_path"]) == trusted
+    assert Path(first["ca_path"]).parent == ca_dir
+    assert stat.S_IMODE((ca_dir / "ca.key").stat().st_mode) == 0o600
+    # Only the CA is kept there; each run's printer certificates go with the run.
+    assert sorted(path.name for path in ca_dir.iterdir() if path.suffix != ".lock") == [
+        "ca.key",
+        "ca.pem",
+    ]
+
+
+def test_the_simulator_keeps_its_ca_where_the_demo_does() -> None:
+    from scripts import demo  # noqa: PLC0415  (imports Home Assistant)
+
+    assert cli.build_parser().parse_args([]).ca_dir == demo.build_parser().parse_args([]).ca_dir
