@@ -1,4 +1,4 @@
-"""Request payloads (PROTOCOL.md section 1) and reply matching."""
+"""Request payloads and reply matching (docs/protocol.md, "Commands and replies")."""
 
 import json
 from typing import Any

@@ -146,7 +146,7 @@ DUAL_NOZZLE = {PrinterModel.H2D, PrinterModel.H2D_PRO, PrinterModel.H2C, Printer
 
 
 def test_capability_table() -> None:
-    """PROTOCOL.md section 5."""
+    """Cameras, chamber sensors and AMS kinds as docs/protocol.md "Models" sources them."""
     assert {m for m in PrinterModel if m.camera is CameraKind.RTSPS} == ENCLOSED_RTSPS
     jpeg = {PrinterModel.P1P, PrinterModel.P1S, PrinterModel.A1, PrinterModel.A1_MINI}
     assert {m for m in PrinterModel if m.camera is CameraKind.JPEG} == jpeg | {PrinterModel.A2L}
@@ -184,7 +184,7 @@ def test_ams_kind_from_module(name: Any, expected: AmsKind | None) -> None:
 
 
 def test_fans_reports_and_nozzles() -> None:
-    """PROTOCOL.md sections 1 (full reports or deltas) and 5 (fans)."""
+    """Fans ("General", "Models") and full reports ("Report fields") per docs/protocol.md."""
     # pybambu (AUX_FAN / CHAMBER_FAN) and BambuStudio (support_aux_fan / support_chamber_fan):
     # only the A1, A1 mini and A2L lack both; the P1P has the ports for them.
     without_fans = {PrinterModel.A1, PrinterModel.A1_MINI, PrinterModel.A2L}

@@ -36,7 +36,7 @@ CAPTURE_FOR = {
     "A1": "MOCK-A1",
     "A1MINI": "MOCK-A1",
 }
-# Fields the simulator sends beyond the captures (documented in PROTOCOL.md).
+# Fields the simulator sends beyond the captures (docs/protocol.md, "Report fields").
 EXTRA_FIELDS = {"gcode_start_time"}
 ENVELOPE = {"command", "msg", "sequence_id"}
 
