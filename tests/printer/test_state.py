@@ -701,6 +701,7 @@ def test_hms_codes_and_severity() -> None:
         {"attr": "117448704", "code": "131073"},  # 0x07002000 / 0x00020001 as strings
         {"attr": 0x0C000300, "code": 0x00030002},
         {"attr": 0x12000000, "code": 0x00040001},
+        {"attr": 0x18000100, "code": 0x00020002},  # AMS HT
         {"attr": 0x05000000, "code": 0x00090001},
         {"attr": -1, "code": 0},  # signed 32-bit
         {"attr": "x", "code": 1},  # dropped
@@ -712,6 +713,7 @@ def test_hms_codes_and_severity() -> None:
         HmsMessage(0x07002000, 0x00020001, "0700_2000_0002_0001", "serious", "ams"),
         HmsMessage(0x0C000300, 0x00030002, "0C00_0300_0003_0002", "common", "xcam"),
         HmsMessage(0x12000000, 0x00040001, "1200_0000_0004_0001", "info", "ams"),
+        HmsMessage(0x18000100, 0x00020002, "1800_0100_0002_0002", "serious", "ams"),
         HmsMessage(0x05000000, 0x00090001, "0500_0000_0009_0001", "unknown", "mainboard"),
         HmsMessage(0xFFFFFFFF, 0, "FFFF_FFFF_0000_0000", "unknown", "unknown"),
     )
