@@ -162,6 +162,11 @@ class DemoStack:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def endpoints_file(self) -> Path:
+        """Return the simulator's JSON file: printers, access code, control port."""
+        return self.state_dir / "printers.json"
+
+    @property
     def url(self) -> str:
         """Return the dashboard's address."""
         return f"{self.base_url}/{DASHBOARD}"
@@ -315,6 +320,10 @@ class DemoStack:
             f"more printers: `python -m simulator{ca_option}`, then add them under Settings > "
             "Devices & services (README: Adding a printer by hand)"
         )
+        self.say(
+            f"switch a printer off and on: `python -m simulator.control {self.endpoints_file} "
+            "SERIAL stop_broker` (then start_broker; authorization_control [--off] too)"
+        )
 
     def elapsed(self) -> float:
         """Return the seconds since start() began."""
@@ -323,7 +332,7 @@ class DemoStack:
     async def _start_simulator(self) -> None:
         models = ",".join(printer.model for printer in self.printers)
         self.say(f"starting simulated printers {models} at {self.speedup:g}x speed")
-        json_out = self.state_dir / "printers.json"
+        json_out = self.endpoints_file
         self.simulator = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -338,6 +347,7 @@ class DemoStack:
             str(self.speedup),
             "--printing",
             "--camera",
+            "--control",  # for `python -m simulator.control` and the end-to-end tests
             "--json-out",
             str(json_out),
             "--ca-dir",  # the CA Home Assistant trusts, kept for printers started by hand

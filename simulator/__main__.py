@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .broker import BrokerError
+from .control import ControlServer
 from .engine import MODELS, normalize_model
 from .farm import KEPT_CA_DIR, PrinterFarm, PrinterSpec
 
@@ -84,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--camera", action="store_true", help="serve the JPEG camera of P1/A1 printers"
     )
     parser.add_argument(
+        "--control",
+        action="store_true",
+        help="listen on a control port of 127.0.0.1 (printed, and in --json-out) through which "
+        "`python -m simulator.control` stops and starts a printer's broker or switches its "
+        "authorization control",
+    )
+    parser.add_argument(
         "--json-out", type=Path, default=None, help="also write the endpoints to this JSON file"
     )
     parser.add_argument(
@@ -129,7 +137,10 @@ async def run(args: argparse.Namespace) -> int:
     except BrokerError as err:
         print(f"simulator: {err}", file=sys.stderr)
         return 1
+    control = ControlServer(farm) if args.control else None
     try:
+        if control is not None:
+            await control.start()
         endpoints = farm.describe()
         for endpoint in endpoints:
             camera = endpoint["camera_port"]
@@ -139,13 +150,17 @@ async def run(args: argparse.Namespace) -> int:
                 f"ca={endpoint['ca_path']}" + (f" camera_port={camera}" if camera else ""),
                 flush=True,
             )
+        described: dict[str, object] = {"printers": endpoints}
+        if control is not None:
+            print(f"simulator: control port {control.port}", flush=True)
+            described["control_port"] = control.port
         if args.json_out is not None:
-            args.json_out.write_text(
-                json.dumps({"printers": endpoints}, indent=2) + "\n", encoding="utf-8"
-            )
+            args.json_out.write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
         print("simulator: running; press Ctrl-C to stop", flush=True)
         await stop.wait()
     finally:
+        if control is not None:
+            await control.stop()
         await farm.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

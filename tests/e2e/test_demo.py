@@ -105,8 +105,9 @@ def _dashboard_entity_ids() -> set[str]:
             f"{prefix}{slot}_{kind}"
             for slot in AMS_SLOTS
             for kind in ("color", "filament", "remaining")
-            # An external spool is never measured: it has no remaining sensor.
-            if not (slot == "external_spool" and kind == "remaining")
+            # An external spool's remaining filament is never measured, so it has no sensor
+            # (the template's has_value() leaves its cell empty).
+            if (slot, kind) != ("external_spool", "remaining")
         )
         ids.update(f"{prefix}{key}" for key in keys)
     return ids
