@@ -128,7 +128,15 @@ HMS_SEVERITIES: Final[Mapping[int, str]] = MappingProxyType(
     {1: "fatal", 2: "serious", 3: "common", 4: "info"}
 )
 HMS_MODULES: Final[Mapping[int, str]] = MappingProxyType(
-    {0x03: "mc", 0x05: "mainboard", 0x07: "ams", 0x08: "toolhead", 0x0C: "xcam", 0x12: "ams", 0x18: "ams"}
+    {
+        0x03: "mc",
+        0x05: "mainboard",
+        0x07: "ams",
+        0x08: "toolhead",
+        0x0C: "xcam",
+        0x12: "ams",
+        0x18: "ams",
+    }
 )
 
 EXTERNAL_TRAY_IDS: Final = (254, 255)  # vt_tray / vir_slot ids
