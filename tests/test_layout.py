@@ -1,6 +1,8 @@
 """The house rules a reviewer would check by hand: module size and the library boundary."""
 
 import ast
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,23 @@ def test_library_never_imports_home_assistant(path: Path) -> None:
             imported.add(node.module)
     assert not {name for name in imported if name.split(".")[0] == "homeassistant"}
     assert not {name for name in imported if name.startswith("custom_components")}
+
+
+@pytest.mark.parametrize("name", [".venv", ".venv-newest"])
+def test_virtual_environments_are_ignored_as_links_too(tmp_path: Path, name: str) -> None:
+    """A venv may be a symlink (a worktree sharing one), which `.venv/` alone would not ignore."""
+    git = shutil.which("git")
+    if git is None:  # the newest Home Assistant's Debian root has no git; the oldest's checks
+        pytest.skip("git is not installed here")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run([git, "init", "-q", str(repo)], check=True)  # noqa: S603  (fixed arguments)
+    shutil.copy(PACKAGE.parent.parent / ".gitignore", repo / ".gitignore")
+    (repo / name).symlink_to(tmp_path)
+    result = subprocess.run(  # noqa: S603  (fixed arguments)
+        [git, "-C", str(repo), "status", "--porcelain", "--ignored", "--", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == f"!! {name}\n"
