@@ -11,33 +11,30 @@ Ctrl-C in a terminal does, and times until the demo has exited.
 import argparse
 import asyncio
 import os
+import re
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.demo import HomeAssistantApi  # noqa: E402
+from scripts.demo_api import HomeAssistantApi  # noqa: E402
 
 TARGET_S = 5.0
 READY_TIMEOUT = 300.0
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# The demo's ready line names its dashboard's address (the demo picks and holds the port).
+READY = re.compile(r"ready after [0-9.]+ s: open (\S+)")
 
 
 async def run(config: Path, viewers: int) -> None:
     """Run the demo, connect the viewers, press "Ctrl-C" and time the exit."""
-    port = free_port()
     demo = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -45,7 +42,7 @@ async def run(config: Path, viewers: int) -> None:
         "--config",
         str(config),
         "--port",
-        str(port),
+        "0",
         cwd=ROOT,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -63,11 +60,12 @@ async def run(config: Path, viewers: int) -> None:
     reader = asyncio.create_task(read())
     try:
         async with asyncio.timeout(READY_TIMEOUT):
-            while not any("ready after" in line for line in lines):
+            while not (ready := next(filter(None, map(READY.search, lines)), None)):
                 if reader.done():
                     raise SystemExit("the demo exited:\n" + "\n".join(lines))
                 await asyncio.sleep(0.2)
-        base_url = f"http://127.0.0.1:{port}"
+        dashboard = urlsplit(ready.group(1))
+        base_url = f"{dashboard.scheme}://{dashboard.netloc}"
         async with aiohttp.ClientSession() as session:
             api = HomeAssistantApi(session, base_url)
             await api.login()
