@@ -20,7 +20,7 @@ from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity, EntityFactory, ams_label, async_add_entities_as_found
 from .printer.models import AmsKind, DoorSensor
-from .printer.state import AmsUnit, PrinterState
+from .printer.state import AmsUnit, PrinterState, View
 
 PARALLEL_UPDATES = 0
 
@@ -30,6 +30,7 @@ class BambuBinarySensorDescription(BinarySensorEntityDescription):
     """A printer binary sensor: how to read it and whether this printer has it."""
 
     value_fn: Callable[[BambuCoordinator], bool | None]
+    views: tuple[View[Any], ...]  # every state view value_fn and attr_fn read
     attr_fn: Callable[[PrinterState], Mapping[str, Any] | None] = lambda _: None
     exists_fn: Callable[[BambuCoordinator], bool] = lambda _: True
     # The connection sensor must report "off" while offline instead of going unavailable.
@@ -43,6 +44,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.client.available,
+        views=(),
         always_available=True,
     ),
     BambuBinarySensorDescription(
@@ -50,6 +52,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         translation_key="hms_problem",
         device_class=BinarySensorDeviceClass.PROBLEM,
         value_fn=lambda coordinator: bool(coordinator.data.hms),
+        views=(PrinterState.hms,),
         attr_fn=lambda state: {"codes": [message.full_code for message in state.hms]},
     ),
     BambuBinarySensorDescription(
@@ -57,6 +60,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         translation_key="sdcard",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.data.sdcard,
+        views=(PrinterState.sdcard,),
         exists_fn=lambda coordinator: coordinator.data.reported.sdcard,
     ),
     BambuBinarySensorDescription(
@@ -65,6 +69,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.UPDATE,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.data.firmware.update_available,
+        views=(PrinterState.firmware,),
         attr_fn=lambda state: {
             "new_version": state.firmware.new_version,
             "ams_update_available": state.firmware.ams_update_available,
@@ -76,6 +81,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         translation_key="authorization_control",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.authorization_required,
+        views=(PrinterState.authorization_control,),
         exists_fn=lambda coordinator: coordinator.data.reported.authorization_control,
     ),
     BambuBinarySensorDescription(
@@ -83,6 +89,7 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
         translation_key="door",
         device_class=BinarySensorDeviceClass.DOOR,
         value_fn=lambda coordinator: coordinator.data.door_open,
+        views=(PrinterState.door_open,),
         exists_fn=lambda coordinator: (
             coordinator.model.door_sensor(coordinator.data.firmware.version) is not DoorSensor.NONE
         ),
@@ -101,7 +108,7 @@ class BambuBinarySensor(BambuEntity, BinarySensorEntity):
     def __init__(
         self, coordinator: BambuCoordinator, description: BambuBinarySensorDescription
     ) -> None:
-        super().__init__(coordinator, description.key)
+        super().__init__(coordinator, description.key, description.views)
         self.entity_description = description
 
     @property
@@ -130,7 +137,7 @@ class AmsDryingSensor(BambuEntity, BinarySensorEntity):
     _attr_device_class = BinarySensorDeviceClass.RUNNING
 
     def __init__(self, coordinator: BambuCoordinator, unit: AmsUnit) -> None:
-        super().__init__(coordinator, f"ams_{unit.id}_drying")
+        super().__init__(coordinator, f"ams_{unit.id}_drying", (PrinterState.ams,))
         self._ams_id = unit.id
         self._attr_translation_placeholders = {"ams": ams_label(unit.id)}
 
@@ -150,9 +157,6 @@ class AmsDryingSensor(BambuEntity, BinarySensorEntity):
 
     def _shown_values(self) -> tuple[Any, ...]:
         return (self.available, self.is_on)
-
-    def _inputs(self) -> tuple[Any, ...]:
-        return (self.coordinator.client.available, self.coordinator.data.ams)
 
 
 def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFactory]]:
@@ -182,5 +186,9 @@ async def async_setup_entry(
     """Create the binary sensors this printer has, and more when it reports new hardware."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities_as_found(
-        coordinator, async_add_entities, lambda: _candidates(coordinator), _shape
+        coordinator,
+        async_add_entities,
+        lambda: _candidates(coordinator),
+        _shape,
+        (PrinterState.reported, PrinterState.firmware, PrinterState.ams),
     )

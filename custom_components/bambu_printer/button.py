@@ -16,7 +16,7 @@ from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity
 from .printer.commands import Command, CommandFactory
-from .printer.state import Job
+from .printer.state import Job, PrinterState
 
 # Commands go to the printer one at a time, in the order pressed.
 PARALLEL_UPDATES = 1
@@ -62,7 +62,9 @@ class BambuControlButton(BambuEntity, ButtonEntity):
     entity_description: BambuButtonDescription
 
     def __init__(self, coordinator: BambuCoordinator, description: BambuButtonDescription) -> None:
-        super().__init__(coordinator, description.key)
+        super().__init__(
+            coordinator, description.key, (PrinterState.job, PrinterState.authorization_control)
+        )
         self.entity_description = description
 
     @property
@@ -96,7 +98,7 @@ class BambuRefreshButton(BambuEntity, ButtonEntity):
     _attr_entity_category = EntityCategory.DIAGNOSTIC
 
     def __init__(self, coordinator: BambuCoordinator) -> None:
-        super().__init__(coordinator, "refresh")
+        super().__init__(coordinator, "refresh", ())
 
     async def async_press(self) -> None:
         """Request the full state; it arrives as a normal report."""

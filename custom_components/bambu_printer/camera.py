@@ -42,6 +42,7 @@ from .printer.camera import (
 )
 from .printer.errors import AuthError, BambuError, TlsError
 from .printer.models import CameraKind
+from .printer.state import PrinterState, View
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,8 +123,8 @@ class BambuCameraBase(BambuEntity, Camera):
 
     _attr_translation_key = CAMERA_KEY
 
-    def __init__(self, coordinator: BambuCoordinator) -> None:
-        BambuEntity.__init__(self, coordinator, CAMERA_KEY)
+    def __init__(self, coordinator: BambuCoordinator, views: tuple[View[Any], ...]) -> None:
+        BambuEntity.__init__(self, coordinator, CAMERA_KEY, views)
         # CoordinatorEntity's __init__ does not chain to Camera's: call it explicitly.
         Camera.__init__(self)
         data = coordinator.config_entry.data
@@ -139,7 +140,8 @@ class BambuJpegCamera(BambuCameraBase):
     """A P1/A1 chamber camera: JPEG frames over TLS, connected only while wanted."""
 
     def __init__(self, coordinator: BambuCoordinator) -> None:
-        super().__init__(coordinator)
+        # Reports never change what it shows: its stream's events do.
+        super().__init__(coordinator, ())
         self._stream: CameraStream | None = None
         self._unsubscribe_stream: CALLBACK_TYPE | None = None
         self._refused: BambuError | None = None
@@ -325,7 +327,7 @@ class BambuRtspsCamera(BambuCameraBase):
     _attr_supported_features = CameraEntityFeature.STREAM
 
     def __init__(self, coordinator: BambuCoordinator) -> None:
-        super().__init__(coordinator)
+        super().__init__(coordinator, (PrinterState.camera,))
         self._issue_raised: bool | None = None  # None: not yet compared with the registry
 
     @property

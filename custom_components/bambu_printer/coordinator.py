@@ -15,7 +15,7 @@ from .const import COMMAND_TIMEOUT, CONF_MODEL, DOMAIN, OPTION_READ_ONLY
 from .printer.commands import needs_authorization, refused_for_authorization
 from .printer.errors import CommandRejected, CommandTimeout, NotConnected
 from .printer.models import PrinterModel, identify_from_product_name, identify_from_serial
-from .printer.state import PrinterState
+from .printer.state import VIEW_NAMES, PrinterState
 
 if TYPE_CHECKING:
     from .data import BambuConfigEntry
@@ -50,6 +50,12 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self._authorization_refused = False  # a command was refused for authorization
         self._authorization_shown: bool | None = None  # what the repair issue says
+        # The views (and version replies) the last report left; a report hands its entities
+        # only the views it changed, while any other update goes to every listener.
+        self._seen_views: dict[str, object] = {}
+        self._seen_versions: object = None
+        self._remember_views(client.state)
+        self._report_changed: frozenset[str] | None = None
 
     @property
     def commands(self) -> CommandFactory:
@@ -125,7 +131,49 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
             self._firmware = firmware
             self._async_update_device(firmware, state.model)
         self._update_authorization_issue()
-        self.async_set_updated_data(state)
+        self._report_changed = self._changed_views(state)
+        try:
+            self.async_set_updated_data(state)
+        finally:
+            self._report_changed = None
+
+    def _changed_views(self, state: PrinterState) -> frozenset[str] | None:
+        """Return the views this report replaced; None (everything) after a version reply.
+
+        A view keeps its identity until its inputs change, so identity says what changed.
+        Entities may read the model and versions outside views: those changes reach all.
+        """
+        if state.versions is not self._seen_versions:
+            self._remember_views(state)
+            return None
+        seen = self._seen_views
+        changed: list[str] = []
+        for name in VIEW_NAMES:
+            view = getattr(state, name)
+            if seen[name] is not view:
+                seen[name] = view
+                changed.append(name)
+        return frozenset(changed)
+
+    def _remember_views(self, state: PrinterState) -> None:
+        """Note the state's views and versions, to tell what the next report changes."""
+        self._seen_versions = state.versions
+        self._seen_views = {name: getattr(state, name) for name in VIEW_NAMES}
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Call the listeners; during a report only those of the views it changed.
+
+        Listeners without views (platform adders, entities reading everything) hear every
+        report; an entity's `views` context names what it shows.
+        """
+        changed = self._report_changed
+        if changed is None:
+            super().async_update_listeners()
+            return
+        for update_callback, views in list(self._listeners.values()):
+            if not isinstance(views, frozenset) or not changed.isdisjoint(views):
+                update_callback()
 
     @callback
     def _async_update_device(self, firmware: str | None, model: PrinterModel | None) -> None:

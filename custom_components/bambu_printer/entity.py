@@ -18,6 +18,7 @@ from .printer.state import (
     EXTERNAL_SPOOL_NOZZLE,
     PrinterState,
     Tray,
+    View,
 )
 
 
@@ -39,12 +40,20 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: BambuCoordinator, key: str) -> None:
-        super().__init__(coordinator)
+    def __init__(
+        self,
+        coordinator: BambuCoordinator,
+        key: str,
+        views: Iterable[View[Any]] | None = None,
+    ) -> None:
+        """Name the state views the entity shows; it hears only reports that change them.
+
+        With `views` None it hears every report. Availability changes reach every entity.
+        """
+        super().__init__(coordinator, None if views is None else frozenset(v.name for v in views))
         self._attr_unique_id = f"{coordinator.serial}_{key}"
         self._attr_device_info = printer_device_info(coordinator)
         self._shown: tuple[Any, ...] | None = None
-        self._last_inputs: tuple[Any, ...] | None = None
 
     @property
     def available(self) -> bool:
@@ -55,22 +64,9 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
         """Return everything this entity shows; subclasses add their values."""
         return (self.available,)
 
-    def _inputs(self) -> tuple[Any, ...] | None:
-        """Return the link state and the views this entity shows, or None when unknown.
-
-        Views are rebuilt only when their part of the report changed, so the same objects
-        mean the same values: the entity can skip computing what it shows.
-        """
-        return None
-
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write state only when something the user sees has changed."""
-        inputs = self._inputs()
-        if inputs is not None:
-            last, self._last_inputs = self._last_inputs, inputs
-            if last is not None and all(a is b for a, b in zip(inputs, last, strict=True)):
-                return
         shown = self._shown_values()
         if shown == self._shown:
             return
@@ -81,7 +77,6 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
         """Remember what was written first, so the next report compares against it."""
         await super().async_added_to_hass()
         self._shown = self._shown_values()
-        self._last_inputs = self._inputs()
 
 
 def ams_label(ams_id: int) -> str:
@@ -121,12 +116,14 @@ def async_add_entities_as_found(
     add_entities: Callable[[Iterable[Entity]], None],
     candidates: Callable[[], Iterable[tuple[str, EntityFactory]]],
     shape: Callable[[PrinterState], object],
+    views: Iterable[View[Any]] | None = None,
 ) -> None:
     """Add entities now and whenever the printer starts reporting something new.
 
     `candidates` yields (key, factory) pairs for everything the printer has right now, e.g.
     one per AMS tray; `shape` is a cheap summary of what `candidates` depends on, so reports
-    that only change values cost one comparison.
+    that only change values cost one comparison, and `views` (all of them by default) the
+    state views `shape` reads, so other reports cost nothing.
     """
     known: set[str] = set()
     last_shape: list[object] = [object()]
@@ -143,4 +140,5 @@ def async_add_entities_as_found(
             add_entities([factory() for _, factory in new])
 
     add_new()
-    coordinator.config_entry.async_on_unload(coordinator.async_add_listener(add_new))
+    context = None if views is None else frozenset(view.name for view in views)
+    coordinator.config_entry.async_on_unload(coordinator.async_add_listener(add_new, context))

@@ -12,6 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity
+from .printer.state import PrinterState
 
 PARALLEL_UPDATES = 1
 
@@ -28,7 +29,7 @@ class ChamberLight(BambuEntity, LightEntity):
     _attr_color_mode = ColorMode.ONOFF
 
     def __init__(self, coordinator: BambuCoordinator) -> None:
-        super().__init__(coordinator, CHAMBER_LIGHT)
+        super().__init__(coordinator, CHAMBER_LIGHT, (PrinterState.chamber_light,))
         self._attr_supported_color_modes = {ColorMode.ONOFF}
 
     @property

@@ -46,6 +46,7 @@ from .printer.state import (
     GcodeState,
     PrinterState,
     Tray,
+    View,
 )
 
 # Push updates: entities never poll, so no update is ever throttled.
@@ -60,6 +61,7 @@ class BambuSensorDescription(SensorEntityDescription):
     """A printer-level sensor: how to read it and whether this printer has it."""
 
     value_fn: Callable[[PrinterState], StateType | datetime]
+    views: tuple[View[Any], ...]  # every view value_fn and attr_fn read
     attr_fn: Callable[[PrinterState], Mapping[str, Any] | None] = lambda _: None
     exists_fn: Callable[[BambuCoordinator], bool] = lambda _: True
 
@@ -147,6 +149,7 @@ def _temperature(
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=value_fn,
+        views=(PrinterState.temperatures,),
         exists_fn=exists_fn,
     )
 
@@ -166,6 +169,7 @@ def _fan(
         entity_category=EntityCategory.DIAGNOSTIC if diagnostic else None,
         entity_registry_enabled_default=not diagnostic,
         value_fn=value_fn,
+        views=(PrinterState.fans,),
         exists_fn=exists_fn,
     )
 
@@ -182,6 +186,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in GcodeState],
         value_fn=_gcode_state,
+        views=(PrinterState.job,),
     ),
     BambuSensorDescription(
         key="current_stage",
@@ -189,6 +194,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=list(STAGE_OPTIONS),
         value_fn=lambda state: state.job.stage,
+        views=(PrinterState.job,),
     ),
     BambuSensorDescription(
         key="progress",
@@ -196,6 +202,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda state: state.job.percent,
+        views=(PrinterState.job,),
     ),
     BambuSensorDescription(
         key="remaining_time",
@@ -204,18 +211,21 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.MINUTES,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda state: state.job.remaining_minutes,
+        views=(PrinterState.job,),
     ),
     BambuSensorDescription(
         key="end_time",
         translation_key="end_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda state: state.job.end_time,
+        views=(PrinterState.job,),
     ),
     BambuSensorDescription(
         key="start_time",
         translation_key="start_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda state: state.job.start_time,
+        views=(PrinterState.job,),
         exists_fn=lambda coordinator: coordinator.data.reported.start_time,
     ),
     BambuSensorDescription(
@@ -223,16 +233,19 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         translation_key="current_layer",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda state: state.job.layer,
+        views=(PrinterState.job,),
     ),
     BambuSensorDescription(
         key="total_layers",
         translation_key="total_layers",
         value_fn=lambda state: state.job.total_layers,
+        views=(PrinterState.job,),
     ),
     BambuSensorDescription(
         key="job_name",
         translation_key="job_name",
         value_fn=lambda state: state.job.name,
+        views=(PrinterState.job,),
     ),
     _temperature("nozzle_temperature", lambda state: state.temperatures.nozzle),
     _temperature("nozzle_target_temperature", lambda state: state.temperatures.nozzle_target),
@@ -275,6 +288,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=list(SPEED_PROFILES.values()),
         value_fn=lambda state: state.speed.profile,
+        views=(PrinterState.speed,),
     ),
     BambuSensorDescription(
         key="wifi_signal",
@@ -285,12 +299,14 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda state: state.wifi_dbm,
+        views=(PrinterState.wifi_dbm,),
         exists_fn=lambda coordinator: coordinator.data.reported.wifi_signal,
     ),
     BambuSensorDescription(
         key="print_error",
         translation_key="print_error",
         value_fn=_print_error,
+        views=(PrinterState.print_error,),
         exists_fn=lambda coordinator: coordinator.data.reported.print_error,
     ),
     BambuSensorDescription(
@@ -298,6 +314,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         translation_key="hms_errors",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda state: len(state.hms),
+        views=(PrinterState.hms,),
         attr_fn=_hms_attributes,
     ),
     BambuSensorDescription(
@@ -305,6 +322,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         translation_key="firmware_version",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.firmware.version,
+        views=(PrinterState.firmware,),
     ),
     BambuSensorDescription(
         key="nozzle_type",
@@ -313,6 +331,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         options=list(NOZZLE_TYPES),
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.nozzle.type,
+        views=(PrinterState.nozzle,),
         exists_fn=lambda coordinator: coordinator.data.reported.nozzle_type,
     ),
     BambuSensorDescription(
@@ -323,12 +342,14 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.nozzle.diameter,
+        views=(PrinterState.nozzle,),
         exists_fn=lambda coordinator: coordinator.data.reported.nozzle_diameter,
     ),
     BambuSensorDescription(
         key="active_tray",
         translation_key="active_tray",
         value_fn=_active_tray,
+        views=(PrinterState.active_tray, PrinterState.external_spools),
         attr_fn=_active_tray_attributes,
         exists_fn=lambda coordinator: bool(
             coordinator.data.ams or coordinator.data.external_spools
@@ -430,7 +451,7 @@ class BambuSensor(BambuEntity, SensorEntity):
     entity_description: BambuSensorDescription
 
     def __init__(self, coordinator: BambuCoordinator, description: BambuSensorDescription) -> None:
-        super().__init__(coordinator, description.key)
+        super().__init__(coordinator, description.key, description.views)
         self.entity_description = description
 
     @property
@@ -461,7 +482,7 @@ class AmsSensor(BambuEntity, SensorEntity):
     def __init__(
         self, coordinator: BambuCoordinator, description: AmsSensorDescription, unit: AmsUnit
     ) -> None:
-        super().__init__(coordinator, f"ams_{unit.id}_{description.key}")
+        super().__init__(coordinator, f"ams_{unit.id}_{description.key}", (PrinterState.ams,))
         self.entity_description = description
         self._ams_id = unit.id
         self._attr_translation_placeholders = {"ams": ams_label(unit.id)}
@@ -482,9 +503,6 @@ class AmsSensor(BambuEntity, SensorEntity):
 
     def _shown_values(self) -> tuple[Any, ...]:
         return (self.available, self.native_value)
-
-    def _inputs(self) -> tuple[Any, ...]:
-        return (self.coordinator.client.available, self.coordinator.data.ams)
 
 
 class TraySensor(BambuEntity, SensorEntity):
@@ -509,7 +527,7 @@ class TraySensor(BambuEntity, SensorEntity):
             key = f"ams_{tray.ams_id}_tray_{tray.tray_id}_{description.key}"
             translation_key = f"tray_{description.key}"
             placeholders = tray_label(tray)
-        super().__init__(coordinator, key)
+        super().__init__(coordinator, key, (PrinterState.ams, PrinterState.external_spools))
         self.entity_description = description
         self._attr_translation_key = translation_key
         self._attr_translation_placeholders = placeholders
@@ -544,10 +562,6 @@ class TraySensor(BambuEntity, SensorEntity):
 
     def _shown_values(self) -> tuple[Any, ...]:
         return (self.available, self.native_value, self.extra_state_attributes)
-
-    def _inputs(self) -> tuple[Any, ...]:
-        state = self.coordinator.data
-        return (self.coordinator.client.available, state.ams, state.external_spools)
 
 
 def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFactory]]:
@@ -591,5 +605,14 @@ async def async_setup_entry(
     """Create the sensors this printer has, and more when it reports new hardware."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities_as_found(
-        coordinator, async_add_entities, lambda: _candidates(coordinator), _shape
+        coordinator,
+        async_add_entities,
+        lambda: _candidates(coordinator),
+        _shape,
+        (
+            PrinterState.reported,
+            PrinterState.temperatures,
+            PrinterState.ams,
+            PrinterState.external_spools,
+        ),
     )

@@ -37,6 +37,7 @@ from .tables import (
     STAGES,
     GcodeState,
 )
+from .view_cache import View
 from .views import (
     AmsUnit,
     Camera,
@@ -93,5 +94,6 @@ __all__ = [
     "Speed",
     "Temperatures",
     "Tray",
+    "View",
     "is_full_report",
 ]
