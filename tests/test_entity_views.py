@@ -101,3 +101,29 @@ async def test_a_report_reaches_only_the_entities_it_changes(
         handled.reset_mock()
         await set_available(hass, mock_printer_client, False)
         assert handled.call_count == entities  # the connection reaches every entity
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_a_failing_entity_does_not_starve_the_others(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_printer_client: MagicMock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An entity raising while it handles a report is logged; the rest still update."""
+    coordinator = mock_config_entry.runtime_data.coordinator
+    heard: list[str] = []
+
+    def failing() -> None:
+        raise RuntimeError("entity bug")
+
+    coordinator.async_add_listener(failing, frozenset({"temperatures"}))
+    coordinator.async_add_listener(lambda: heard.append("after"), frozenset({"temperatures"}))
+    await push_report(
+        hass, mock_printer_client, {"print": {"command": "push_status", "bed_temper": 61.0}}
+    )
+    assert heard == ["after"]
+    assert "Unexpected error updating listener" in caplog.text
+    state = hass.states.get("sensor.p1p_bed_temperature")
+    assert state is not None
+    assert state.state == "61.0"

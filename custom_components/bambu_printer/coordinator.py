@@ -172,8 +172,13 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
             super().async_update_listeners()
             return
         for update_callback, views in list(self._listeners.values()):
-            if not isinstance(views, frozenset) or not changed.isdisjoint(views):
+            if isinstance(views, frozenset) and changed.isdisjoint(views):
+                continue
+            try:
                 update_callback()
+            except Exception:
+                # As Home Assistant does: one failing entity must not starve the others.
+                self.logger.exception("Unexpected error updating listener for %s", self.name)
 
     @callback
     def _async_update_device(self, firmware: str | None, model: PrinterModel | None) -> None:
