@@ -11,7 +11,7 @@ from homeassistant.generated.languages import LANGUAGES
 from scripts import translation_keys
 from scripts.translation_keys import PLACEHOLDER, TRANSLATIONS, Problem, check, load
 
-EXPECTED: Final = {"cs", "de", "es", "fr", "it", "nl", "pl", "pt-BR", "sv"}
+EXPECTED: Final = {"cs", "de", "es", "fr", "it", "ja", "nl", "pl", "pt-BR", "sv", "zh-Hans"}
 
 # Texts that are the same word in English and in that language (checked in Bambu Studio's own
 # translation or the language's ordinary usage), not forgotten translations. Keep this narrow:
@@ -31,6 +31,8 @@ SAME_IN: Final[dict[str, frozenset[str]]] = {
     "pt-BR": frozenset({"Global", "Host"}),
     "cs": frozenset({"Offline", "Online", "Sport", "Standard"}),
     "sv": frozenset({"Global", "Offline", "Online", "Region", "Sport", "Standard", "Transparent"}),
+    "zh-Hans": frozenset(),
+    "ja": frozenset(),
 }
 # Product names that stay as they are in every language.
 SAME_EVERYWHERE: Final = frozenset(
