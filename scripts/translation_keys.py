@@ -2,7 +2,8 @@
 
 ``python -m scripts.translation_keys`` prints, per language file, the keys missing against
 ``translations/en.json`` (with the English text to translate), the keys en.json no longer has,
-and the strings whose ``{placeholders}`` differ from English. It exits 1 when anything is listed.
+the strings whose ``{placeholders}`` differ from English, and apostrophes that would hide a brace.
+It exits 1 when anything is listed.
 tests/test_translations.py runs the same checks.
 """
 
@@ -18,6 +19,9 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 TRANSLATIONS: Final = ROOT / "custom_components" / "bambu_printer" / "translations"
 PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
+# The frontend formats strings as ICU messages: an apostrophe right before a brace starts a
+# quoted literal and would swallow the placeholder.
+QUOTED_BRACE: Final = re.compile(r"'[{}]")
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,12 @@ def compare(file: str, english: Mapping[str, str], other: Mapping[str, str]) -> 
         if want != have:
             problems.append(
                 Problem(file, key, "placeholders", f"English has {want}, this file has {have}")
+            )
+        if QUOTED_BRACE.search(text):
+            problems.append(
+                Problem(
+                    file, key, "apostrophe", "an apostrophe before a brace hides it (use U+2019)"
+                )
             )
     return problems
 

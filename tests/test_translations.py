@@ -141,6 +141,15 @@ def test_a_changed_placeholder_is_named(tmp_path: Path) -> None:
     assert "['nom']" in problems[0].detail
 
 
+def test_an_apostrophe_before_a_placeholder_is_named(tmp_path: Path) -> None:
+    """In an ICU message, '{ starts a quoted literal: the placeholder would never be filled."""
+    folder = _copy(tmp_path)
+    _edit(folder / "fr.json", "config.step.reconfigure.title", "Reconfigurer l'{name}")
+    assert [(p.key, p.kind) for p in check(folder)] == [
+        ("config.step.reconfigure.title", "apostrophe")
+    ]
+
+
 def test_invalid_json_is_named(tmp_path: Path) -> None:
     """A broken file would make Home Assistant drop the whole language."""
     folder = _copy(tmp_path)
