@@ -158,6 +158,23 @@ class Commands:
             if fan is not None:
                 self._process.fan_override[fan] = max(0, gear)
 
+    def _set_nozzle_temp(self, body: Mapping[str, Any]) -> str | None:
+        index, target = body.get("extruder_index"), body.get("target_temp")
+        nozzles = self._thermals.nozzle_targets
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(nozzles):
+            return f"invalid extruder_index: {index!r}"
+        if not isinstance(target, int | float) or isinstance(target, bool):
+            return f"invalid target_temp: {target!r}"
+        nozzles[index] = max(0.0, float(target))
+        return None
+
+    def _set_ctt(self, body: Mapping[str, Any]) -> str | None:
+        value = body.get("ctt_val")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return f"invalid ctt_val: {value!r}"
+        self._thermals.chamber_target = max(0.0, float(value))
+        return None
+
     def _project_file(self, body: Mapping[str, Any]) -> str | None:
         if self._process.active:
             return f"cannot start a job: gcode_state is {self._process.state}"
@@ -185,6 +202,8 @@ _COMMANDS: Final[Mapping[tuple[str, str], _Command]] = {
     ("print", "stop"): Commands._stop,
     ("print", "print_speed"): Commands._print_speed,
     ("print", "gcode_line"): Commands._gcode_line,
+    ("print", "set_nozzle_temp"): Commands._set_nozzle_temp,
+    ("print", "set_ctt"): Commands._set_ctt,
     ("print", "project_file"): Commands._project_file,
     ("system", "ledctrl"): Commands._ledctrl,
 }

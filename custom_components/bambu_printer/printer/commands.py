@@ -7,8 +7,10 @@ pair them up without the client knowing any payload details.
 
 import itertools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 SPEED_LEVELS = (1, 2, 3, 4)  # silent, standard, sport, ludicrous
@@ -19,6 +21,33 @@ _AUTHORIZATION_REASON = "verify failed"  # "mqtt message verify failed"
 _SIGNED_MODULES = frozenset({"print"})
 _MAX_GCODE = 64 * 1024
 _MAX_NODE = 64
+_MAX_TEMPERATURE = 400  # degC: above any model's limit (models.py has each model's)
+_FAN_FULL = 255  # M106 S takes 0-255
+_FAN_STEP = 10  # percent: the gears shown (0-15) are read in steps of 10 %
+
+
+class Fan(IntEnum):
+    """The fans M106 addresses, by their `P` index."""
+
+    PART_COOLING = 1
+    AUX = 2
+    CHAMBER = 3
+
+
+def fan_speed_value(percent: int) -> int:
+    """Return M106's S value (0-255) for a percentage, rounded to the shown 10 % steps."""
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+        raise ValueError(f"fan percentage must be 0-100, got {percent!r}")
+    stepped = (percent + _FAN_STEP // 2) // _FAN_STEP * _FAN_STEP  # halves round up
+    return math.ceil(_FAN_FULL * stepped / 100)
+
+
+def _check_temperature(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"temperature must be a whole number of degrees, got {value!r}")
+    if not 0 <= value <= _MAX_TEMPERATURE:
+        raise ValueError(f"temperature must be 0-{_MAX_TEMPERATURE}, got {value}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +147,38 @@ class CommandFactory:
         if not gcode.endswith("\n"):
             gcode += "\n"
         return self._build("print", "gcode_line", param=gcode)
+
+    def set_nozzle_temperature(self, temperature: int, extruder: int | None = None) -> Command:
+        """Set a nozzle target: G-code on single-nozzle printers, `set_nozzle_temp` per extruder.
+
+        `extruder` (0 right, 1 left) is for dual-nozzle printers only, which take the target
+        per extruder with QoS 1 as Bambu Studio sends it.
+        """
+        temperature = _check_temperature(temperature)
+        if extruder is None:
+            return self.gcode_line(f"M104 S{temperature}")
+        if isinstance(extruder, bool) or extruder not in (0, 1):
+            raise ValueError(f"extruder must be 0 or 1, got {extruder!r}")
+        return self._build(
+            "print",
+            "set_nozzle_temp",
+            extruder_index=extruder,
+            target_temp=temperature,
+            qos=1,
+        )
+
+    def set_bed_temperature(self, temperature: int) -> Command:
+        """Set the bed target with M140 (every model takes it)."""
+        return self.gcode_line(f"M140 S{_check_temperature(temperature)}")
+
+    def set_chamber_temperature(self, temperature: int) -> Command:
+        """Set the chamber heater's target (X1E, H2, X2D) with `set_ctt`, QoS 1."""
+        temperature = _check_temperature(temperature)
+        return self._build("print", "set_ctt", ctt_val=temperature, qos=1)
+
+    def set_fan(self, fan: Fan, percent: int) -> Command:
+        """Set a fan's speed with M106 P<fan> S<0-255>."""
+        return self.gcode_line(f"M106 P{Fan(fan).value} S{fan_speed_value(percent)}")
 
     def ledctrl(self, node: str, on: bool) -> Command:
         """Switch a light (`chamber_light`, `work_light`, ...) on or off.

@@ -28,6 +28,7 @@ class Temperatures:
     chamber: float | None
     nozzles: tuple[NozzleTemperature, ...]  # from device.extruder.info[]; empty on P1/A1
     active_nozzle: int | None  # index into `nozzles` of the extruder in use
+    chamber_target: float | None = None  # the chamber heater's target (device.ctc)
 
 
 # Job states in which a job is under way (Bambu Studio lets it be stopped in these).
@@ -164,6 +165,8 @@ class Firmware:
     update_available: bool | None  # for the printer itself; None until it reports
     new_version: str | None  # the offered printer firmware, when the printer names it
     ams_update_available: bool | None  # an AMS firmware update is offered
+    updating: bool = False  # an update is being downloaded or written (`upgrade_state.status`)
+    progress: int | None = None  # percent of that update, only while updating
 
 
 @dataclass(frozen=True, slots=True)
