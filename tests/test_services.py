@@ -11,10 +11,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer.const import COMMAND_TIMEOUT, DOMAIN, OPTION_READ_ONLY
 from custom_components.bambu_printer.printer.errors import NotConnected
-from custom_components.bambu_printer.services import SERVICE_REFRESH, SERVICE_SEND_GCODE
+from custom_components.bambu_printer.services import (
+    SERVICE_REFRESH,
+    SERVICE_SEND_GCODE,
+    SERVICE_START_DRYING,
+    SERVICE_STOP_DRYING,
+)
 
 from .conftest import setup_entry
-from .mock_client import SERIAL, capture_entry
+from .mock_client import SERIAL, capture_entry, push_report
 
 
 def printer_device(hass: HomeAssistant) -> str:
@@ -122,3 +127,100 @@ async def test_schema_requires_gcode(hass: HomeAssistant) -> None:
         await call(hass, SERVICE_SEND_GCODE, device_id=printer_device(hass))
     with pytest.raises(vol.Invalid):
         await call(hass, SERVICE_SEND_GCODE, device_id=printer_device(hass), gcode="")
+
+
+async def clear_authorization_control(hass: HomeAssistant, client: MagicMock) -> None:
+    """Let the mocked printer report Developer mode (the X1C and H2D captures have it off)."""
+    await push_report(hass, client, {"print": {"command": "push_status", "fun": "18FFF9CFF"}})
+
+
+@pytest.mark.parametrize("capture", ["MOCK-X1CMULTIAMS"])
+@pytest.mark.usefixtures("init_integration")
+async def test_drying_an_ams_2_pro_and_an_ams_ht(
+    hass: HomeAssistant, mock_printer_client: MagicMock
+) -> None:
+    """Unit C (an AMS 2 Pro) dries up to 65 degC, HT-A (an AMS HT) up to 85; both stop."""
+    await clear_authorization_control(hass, mock_printer_client)
+    device_id = printer_device(hass)
+    await call(hass, SERVICE_START_DRYING, device_id=device_id, ams="C", temperature=65, duration=4)
+    await call(
+        hass,
+        SERVICE_START_DRYING,
+        device_id=device_id,
+        ams="ht-a",
+        temperature=85,
+        duration=24,
+        rotate_tray=True,
+    )
+    await call(hass, SERVICE_STOP_DRYING, device_id=device_id, ams="C")
+    bodies = [c.args[0].payload["print"] for c in mock_printer_client.async_request.await_args_list]
+    assert [
+        (b["command"], b["ams_id"], b["mode"], b["temp"], b["duration"], b["rotate_tray"])
+        for b in bodies
+    ] == [
+        ("ams_filament_drying", 2, 1, 65, 4, False),
+        ("ams_filament_drying", 128, 1, 85, 24, True),
+        ("ams_filament_drying", 2, 0, 0, 0, False),
+    ]
+
+
+@pytest.mark.parametrize("capture", ["MOCK-X1CMULTIAMS"])
+@pytest.mark.parametrize(
+    ("ams", "temperature", "key", "placeholders"),
+    [
+        ("C", 66, "drying_too_hot", {"ams": "C", "max": "65"}),
+        ("A", 50, "ams_cannot_dry", {"ams": "A"}),
+        ("Z", 50, "unknown_ams", {"ams": "Z"}),
+    ],
+)
+@pytest.mark.usefixtures("init_integration")
+async def test_drying_refused_plainly(
+    hass: HomeAssistant,
+    *,
+    mock_printer_client: MagicMock,
+    ams: str,
+    temperature: int,
+    key: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Too hot for the unit, a unit that cannot dry, or no such unit: refused unsent."""
+    await clear_authorization_control(hass, mock_printer_client)
+    with pytest.raises(ServiceValidationError) as raised:
+        await call(
+            hass,
+            SERVICE_START_DRYING,
+            device_id=printer_device(hass),
+            ams=ams,
+            temperature=temperature,
+            duration=2,
+        )
+    assert raised.value.translation_key == key
+    assert raised.value.translation_placeholders == placeholders
+    mock_printer_client.async_request.assert_not_called()
+
+
+@pytest.mark.parametrize("capture", ["MOCK-X1CMULTIAMS"])
+@pytest.mark.usefixtures("init_integration")
+async def test_drying_under_authorization_control(
+    hass: HomeAssistant, mock_printer_client: MagicMock
+) -> None:
+    """The X1C capture has authorization control on: stopping is refused unsent."""
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, SERVICE_STOP_DRYING, device_id=printer_device(hass), ams="C")
+    assert raised.value.translation_key == "authorization_required"
+    mock_printer_client.async_request.assert_not_called()
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_drying_schema_limits(hass: HomeAssistant) -> None:
+    """Temperatures and durations outside every unit's range fail the schema."""
+    for temperature, duration in ((44, 2), (86, 2), (60, 0), (60, 25)):
+        with pytest.raises(vol.Invalid):
+            await call(
+                hass,
+                SERVICE_START_DRYING,
+                device_id=printer_device(hass),
+                ams="A",
+                temperature=temperature,
+                duration=duration,
+            )

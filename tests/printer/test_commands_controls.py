@@ -133,3 +133,45 @@ def test_firmware_update_progress(
     """Only the in-progress statuses carry a progress; a finished one keeps saying 100."""
     firmware = _state({"upgrade_state": {"new_version_state": 2, **upgrade}}).firmware
     assert (firmware.updating, firmware.progress) == (updating, progress)
+
+
+def test_start_drying(factory: CommandFactory) -> None:
+    """pybambu's drying request: mode 1, cooling temperature 45 (else ignored), hours."""
+    command = factory.start_drying(128, 80, 6, rotate_tray=True)
+    assert command.payload == {
+        "print": {
+            "sequence_id": command.sequence_id,
+            "command": "ams_filament_drying",
+            "ams_id": 128,
+            "temp": 80,
+            "cooling_temp": 45,
+            "duration": 6,
+            "humidity": 0,
+            "mode": 1,
+            "rotate_tray": True,
+            "filament": "",
+            "close_power_conflict": False,
+        }
+    }
+
+
+def test_stop_drying(factory: CommandFactory) -> None:
+    body = factory.stop_drying(2).payload["print"]
+    assert (body["command"], body["ams_id"], body["mode"]) == ("ams_filament_drying", 2, 0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda f: f.start_drying(0, 44, 2),
+        lambda f: f.start_drying(0, 60, 0),
+        lambda f: f.start_drying(0, 60, 25),
+        lambda f: f.start_drying(0, 60, 2.5),
+        lambda f: f.start_drying(-1, 60, 2),
+        lambda f: f.start_drying(256, 60, 2),
+        lambda f: f.stop_drying(True),
+    ],
+)
+def test_impossible_drying_is_not_built(factory: CommandFactory, call: Any) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        call(factory)

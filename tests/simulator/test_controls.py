@@ -110,3 +110,30 @@ def test_malformed_values_are_refused() -> None:
     bad_temp = _raw(vp, {"command": "set_nozzle_temp", "extruder_index": 0, "target_temp": "x"})
     assert bad_temp["result"] == "failed"
     assert _raw(vp, {"command": "set_ctt", "ctt_val": None})["result"] == "failed"
+
+
+def test_drying_starts_and_stops() -> None:
+    """An AMS 2 Pro unit dries on request (`dry_time` counts down) and stops on request."""
+    vp = VirtualPrinter("S", "H2D")
+    ok, _, state = send(vp, CommandFactory().start_drying(0, 60, 2))
+    assert ok
+    assert state.ams[0].dry_time_minutes == 120
+    vp.advance(600)
+    ok, _, state = send(vp, CommandFactory().stop_drying(0))
+    assert ok
+    assert state.ams[0].dry_time_minutes == 0
+
+
+def test_drying_refused_where_impossible() -> None:
+    """Classic AMS units cannot dry; an absent unit is refused too."""
+    ok, reason, _ = send(VirtualPrinter("S", "X1C"), CommandFactory().start_drying(0, 60, 2))
+    assert not ok
+    assert reason == "an AMS cannot dry filament"
+    ok, reason, _ = send(VirtualPrinter("S", "H2D"), CommandFactory().start_drying(3, 60, 2))
+    assert not ok
+    assert reason == "no AMS unit 3"
+    bad = _raw(VirtualPrinter("S", "H2D"), {"command": "ams_filament_drying", "ams_id": 0})
+    assert bad["result"] == "failed"
+    assert _raw(VirtualPrinter("S", "H2D"), {"command": "ams_filament_drying"})["result"] == (
+        "failed"
+    )

@@ -21,7 +21,10 @@ _AUTHORIZATION_REASON = "verify failed"  # "mqtt message verify failed"
 _SIGNED_MODULES = frozenset({"print"})
 _MAX_GCODE = 64 * 1024
 _MAX_NODE = 64
+_MAX_AMS_ID = 256  # unit ids: 0-3 (AMS, AMS 2 Pro), 16 (A2L's AMS lite), 128+ (AMS HT)
 _MAX_TEMPERATURE = 400  # degC: above any model's limit (models.py has each model's)
+DRYING_MIN_TEMPERATURE = 45  # degC; also the cooling temperature the firmware wants
+DRYING_HOURS = (1, 24)
 _FAN_FULL = 255  # M106 S takes 0-255
 _FAN_STEP = 10  # percent: the gears shown (0-15) are read in steps of 10 %
 
@@ -40,6 +43,12 @@ def fan_speed_value(percent: int) -> int:
         raise ValueError(f"fan percentage must be 0-100, got {percent!r}")
     stepped = (percent + _FAN_STEP // 2) // _FAN_STEP * _FAN_STEP  # halves round up
     return math.ceil(_FAN_FULL * stepped / 100)
+
+
+def _check_ams_id(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_AMS_ID:
+        raise ValueError(f"AMS unit id must be 0-{_MAX_AMS_ID - 1}, got {value!r}")
+    return value
 
 
 def _check_temperature(value: int) -> int:
@@ -179,6 +188,45 @@ class CommandFactory:
     def set_fan(self, fan: Fan, percent: int) -> Command:
         """Set a fan's speed with M106 P<fan> S<0-255>."""
         return self.gcode_line(f"M106 P{Fan(fan).value} S{fan_speed_value(percent)}")
+
+    def start_drying(
+        self, ams_id: int, temperature: int, hours: int, *, rotate_tray: bool = False
+    ) -> Command:
+        """Start drying an AMS 2 Pro or AMS HT unit (`ams_filament_drying`, mode 1).
+
+        The unit's own maximum (65 or 85 degC) is for the caller to check; the firmware ignores
+        the request when `cooling_temp` is below 45, so 45 is sent.
+        """
+        ams_id = _check_ams_id(ams_id)
+        temperature = _check_temperature(temperature)
+        if temperature < DRYING_MIN_TEMPERATURE:
+            raise ValueError(f"drying needs at least {DRYING_MIN_TEMPERATURE} degC")
+        if isinstance(hours, bool) or not isinstance(hours, int):
+            raise TypeError(f"hours must be a whole number, got {hours!r}")
+        if not DRYING_HOURS[0] <= hours <= DRYING_HOURS[1]:
+            raise ValueError(f"drying lasts {DRYING_HOURS[0]}-{DRYING_HOURS[1]} hours, got {hours}")
+        return self._drying(ams_id, temperature, hours, mode=1, rotate_tray=bool(rotate_tray))
+
+    def stop_drying(self, ams_id: int) -> Command:
+        """Stop drying an AMS unit (`ams_filament_drying`, mode 0)."""
+        return self._drying(_check_ams_id(ams_id), 0, 0, mode=0, rotate_tray=False)
+
+    def _drying(
+        self, ams_id: int, temperature: int, hours: int, *, mode: int, rotate_tray: bool
+    ) -> Command:
+        return self._build(
+            "print",
+            "ams_filament_drying",
+            ams_id=ams_id,
+            temp=temperature,
+            cooling_temp=DRYING_MIN_TEMPERATURE,
+            duration=hours,
+            humidity=0,
+            mode=mode,
+            rotate_tray=rotate_tray,
+            filament="",
+            close_power_conflict=False,
+        )
 
     def ledctrl(self, node: str, on: bool) -> Command:
         """Switch a light (`chamber_light`, `work_light`, ...) on or off.
