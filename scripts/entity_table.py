@@ -123,6 +123,9 @@ WHEN: Final[dict[str, str]] = {
     "fan.aux_fan": "as the auxiliary fan sensor, unless in read-only mode; 10 % steps",
     "fan.chamber_fan": "as the chamber fan sensor, unless in read-only mode; 10 % steps",
     "select.speed_profile": "every printer, unless in read-only mode; usable while printing",
+    "select.airduct_mode": (
+        "printers that report an air duct (H2 models, P2S, X2D), unless read-only"
+    ),
     "update.firmware": (
         "printers that report their update state; shows offers and progress, installs nothing"
     ),
@@ -207,6 +210,7 @@ def rows() -> Iterator[Row]:
     yield Row("light", CHAMBER_LIGHT, "on/off", "")
     yield Row("camera", CAMERA_KEY, "picture, live stream", "")
     yield Row("select", "speed_profile", "one of 4 states", "")
+    yield Row("select", "airduct_mode", "one of the modes the printer lists", "")
     yield Row("update", "firmware", "installed and offered version", "")
 
 

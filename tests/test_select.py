@@ -101,3 +101,40 @@ async def test_unavailable_under_authorization_control(
     assert state_of(hass, entity_id).state == STATE_UNAVAILABLE
     await report(hass, mock_printer_client, fun="18FFF9CFF")
     assert state_of(hass, entity_id).state == "standard"
+
+
+def airduct_id(entity_registry: er.EntityRegistry) -> str:
+    """Return the air duct mode's entity id."""
+    entity_id = entity_registry.async_get_entity_id("select", DOMAIN, f"{SERIAL}_airduct_mode")
+    assert entity_id is not None
+    return entity_id
+
+
+@pytest.mark.parametrize("capture", ["MOCK-H2D"])
+@pytest.mark.usefixtures("init_integration")
+async def test_airduct_mode(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, mock_printer_client: MagicMock
+) -> None:
+    """The H2D lists cooling, heating and laser; a choice sends set_airduct with its id."""
+    entity_id = airduct_id(entity_registry)
+    await report(hass, mock_printer_client, fun="18FFF9CFF")
+    state = state_of(hass, entity_id)
+    assert state.state == "cooling"
+    assert state.attributes["options"] == ["cooling", "heating", "laser"]
+    await hass.services.async_call(
+        SELECT_DOMAIN,
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: entity_id, ATTR_OPTION: "heating"},
+        blocking=True,
+    )
+    command = mock_printer_client.async_request.await_args.args[0]
+    assert (command.command, command.payload["print"]["modeId"]) == ("set_airduct", 1)
+    airduct = {"modeCur": 1, "modeList": [{"modeId": 0}, {"modeId": 1}, {"modeId": 2}]}
+    await report(hass, mock_printer_client, device={"airduct": airduct})
+    assert state_of(hass, entity_id).state == "heating"
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_no_airduct_on_a_p1p(hass: HomeAssistant, entity_registry: er.EntityRegistry) -> None:
+    """Printers that report no air duct get no choice for it."""
+    assert entity_registry.async_get_entity_id("select", DOMAIN, f"{SERIAL}_airduct_mode") is None

@@ -50,6 +50,7 @@ CONTROL_KEYS: Final = frozenset(
         "aux_fan_control",
         "chamber_fan_control",
         "speed_profile_control",
+        "airduct_mode",
     }
 )
 

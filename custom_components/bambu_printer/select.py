@@ -1,4 +1,4 @@
-"""The speed profile of the running print (silent, standard, sport, ludicrous)."""
+"""Choices: the running print's speed profile, and the air duct's mode (H2, P2S, X2D)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from .const import DOMAIN
 from .controls import BambuControlEntity
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
-from .printer.state import SPEED_PROFILES, GcodeState
+from .printer.state import AIRDUCT_MODES, SPEED_PROFILES, GcodeState
 
 PARALLEL_UPDATES = 1
 
 SPEED_PROFILE_KEY = "speed_profile_control"
+AIRDUCT_KEY = "airduct_mode"
 _LEVELS = {profile: level for level, profile in SPEED_PROFILES.items()}
 
 
@@ -53,12 +54,45 @@ class BambuSpeedProfile(BambuControlEntity, SelectEntity):
         await coordinator.async_send(coordinator.commands.print_speed(_LEVELS[option]))
 
 
+class BambuAirDuct(BambuControlEntity, SelectEntity):
+    """The air duct's mode (cooling, heating, ...), among those the printer lists."""
+
+    _attr_translation_key = "airduct_mode"
+
+    def __init__(self, coordinator: BambuCoordinator, modes: tuple[int, ...]) -> None:
+        super().__init__(coordinator, AIRDUCT_KEY)
+        self._attr_options = [AIRDUCT_MODES[mode] for mode in modes if mode in AIRDUCT_MODES]
+
+    @property
+    def current_option(self) -> str | None:
+        """Return the mode the printer reports."""
+        airduct = self.coordinator.data.airduct
+        return None if airduct is None or airduct.mode is None else AIRDUCT_MODES.get(airduct.mode)
+
+    def _shown_values(self) -> tuple[Any, ...]:
+        return (self.available, self.current_option)
+
+    async def async_select_option(self, option: str) -> None:
+        """Switch the mode and wait for the printer to accept it."""
+        mode = next(mode for mode, name in AIRDUCT_MODES.items() if name == option)
+        coordinator = self.coordinator
+        await coordinator.async_send(coordinator.commands.set_airduct(mode))
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: BambuConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the speed profile choice unless the printer is read-only."""
+    """Create the speed profile, and the air duct where the printer reports one.
+
+    A read-only printer gets neither.
+    """
     coordinator = entry.runtime_data.coordinator
-    if not coordinator.read_only:
-        async_add_entities([BambuSpeedProfile(coordinator)])
+    if coordinator.read_only:
+        return
+    entities: list[SelectEntity] = [BambuSpeedProfile(coordinator)]
+    airduct = coordinator.data.airduct
+    if airduct is not None and any(mode in AIRDUCT_MODES for mode in airduct.modes):
+        entities.append(BambuAirDuct(coordinator, airduct.modes))
+    async_add_entities(entities)

@@ -193,6 +193,18 @@ class Commands:
             return f"invalid drying request: mode {mode!r}, temp {temp!r}, duration {hours!r}"
         return self._dry(ams_id, float(hours), float(temp))
 
+    def _set_airduct(self, body: Mapping[str, Any]) -> str | None:
+        mode = body.get("modeId")
+        device = self._report.get("device")
+        airduct = device.get("airduct") if isinstance(device, dict) else None
+        if not isinstance(airduct, dict):
+            return "no air duct"
+        offered = [item.get("modeId") for item in airduct.get("modeList", [])]
+        if isinstance(mode, bool) or mode not in offered:
+            return f"invalid modeId: {mode!r}"
+        airduct["modeCur"] = mode
+        return None
+
     def _project_file(self, body: Mapping[str, Any]) -> str | None:
         if self._process.active:
             return f"cannot start a job: gcode_state is {self._process.state}"
@@ -223,6 +235,7 @@ _COMMANDS: Final[Mapping[tuple[str, str], _Command]] = {
     ("print", "set_nozzle_temp"): Commands._set_nozzle_temp,
     ("print", "set_ctt"): Commands._set_ctt,
     ("print", "ams_filament_drying"): Commands._ams_filament_drying,
+    ("print", "set_airduct"): Commands._set_airduct,
     ("print", "project_file"): Commands._project_file,
     ("system", "ledctrl"): Commands._ledctrl,
 }

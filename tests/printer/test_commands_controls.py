@@ -175,3 +175,36 @@ def test_stop_drying(factory: CommandFactory) -> None:
 def test_impossible_drying_is_not_built(factory: CommandFactory, call: Any) -> None:
     with pytest.raises((ValueError, TypeError)):
         call(factory)
+
+
+def test_set_airduct(factory: CommandFactory) -> None:
+    """Bambu Studio's request: the mode id and submode -1."""
+    command = factory.set_airduct(1)
+    assert command.payload == {
+        "print": {
+            "sequence_id": command.sequence_id,
+            "command": "set_airduct",
+            "modeId": 1,
+            "submode": -1,
+        }
+    }
+    with pytest.raises(ValueError):
+        factory.set_airduct(-1)
+
+
+@pytest.mark.parametrize(
+    ("airduct", "expected"),
+    [
+        ({"modeCur": 0, "modeList": [{"modeId": 0}, {"modeId": 1}, {"modeId": 2}]}, (0, (0, 1, 2))),
+        ({"modeCur": "1", "modeList": [{"modeId": 1}, {"modeId": 1}, "x", {}]}, (1, (1,))),
+        ({"modeList": "junk"}, (None, ())),
+    ],
+)
+def test_airduct_view(airduct: dict[str, Any], expected: tuple[Any, ...]) -> None:
+    view = _state({"device": {"airduct": airduct}}).airduct
+    assert view is not None
+    assert (view.mode, view.modes) == expected
+
+
+def test_no_airduct() -> None:
+    assert _state({"device": {"ctc": {}}}).airduct is None

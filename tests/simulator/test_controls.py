@@ -11,7 +11,7 @@ from custom_components.bambu_printer.printer.commands import (
     Fan,
     match_reply,
 )
-from custom_components.bambu_printer.printer.state import PrinterState
+from custom_components.bambu_printer.printer.state import AirDuct, PrinterState
 from simulator.engine import VirtualPrinter
 
 
@@ -137,3 +137,15 @@ def test_drying_refused_where_impossible() -> None:
     assert _raw(VirtualPrinter("S", "H2D"), {"command": "ams_filament_drying"})["result"] == (
         "failed"
     )
+
+
+def test_airduct_mode() -> None:
+    """The H2D switches its air duct to a mode of its list; others are refused."""
+    vp = VirtualPrinter("S", "H2D")
+    ok, _, state = send(vp, CommandFactory().set_airduct(1))
+    assert ok
+    assert state.airduct == AirDuct(mode=1, modes=(0, 1, 2))
+    ok, reason, _ = send(vp, CommandFactory().set_airduct(7))
+    assert (ok, reason) == (False, "invalid modeId: 7")
+    ok, reason, _ = send(VirtualPrinter("S", "X1C"), CommandFactory().set_airduct(0))
+    assert (ok, reason) == (False, "no air duct")

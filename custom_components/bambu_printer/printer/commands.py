@@ -22,6 +22,7 @@ _SIGNED_MODULES = frozenset({"print"})
 _MAX_GCODE = 64 * 1024
 _MAX_NODE = 64
 _MAX_AMS_ID = 256  # unit ids: 0-3 (AMS, AMS 2 Pro), 16 (A2L's AMS lite), 128+ (AMS HT)
+_MAX_MODE = 255
 _MAX_TEMPERATURE = 400  # degC: above any model's limit (models.py has each model's)
 DRYING_MIN_TEMPERATURE = 45  # degC; also the cooling temperature the firmware wants
 DRYING_HOURS = (1, 24)
@@ -188,6 +189,12 @@ class CommandFactory:
     def set_fan(self, fan: Fan, percent: int) -> Command:
         """Set a fan's speed with M106 P<fan> S<0-255>."""
         return self.gcode_line(f"M106 P{Fan(fan).value} S{fan_speed_value(percent)}")
+
+    def set_airduct(self, mode: int) -> Command:
+        """Switch the air duct (H2, P2S, X2D) to a mode of its `modeList` (`set_airduct`)."""
+        if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= _MAX_MODE:
+            raise ValueError(f"air duct mode must be 0-{_MAX_MODE}, got {mode!r}")
+        return self._build("print", "set_airduct", modeId=mode, submode=-1)
 
     def start_drying(
         self, ams_id: int, temperature: int, hours: int, *, rotate_tray: bool = False

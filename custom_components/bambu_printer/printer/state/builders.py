@@ -37,6 +37,7 @@ from .tables import (
     GcodeState,
 )
 from .views import (
+    AirDuct,
     Camera,
     Fans,
     Firmware,
@@ -259,6 +260,19 @@ def build_fans(cooling: Any, aux: Any, chamber: Any, heatbreak: Any) -> Fans:
     return Fans(
         fan_percent(cooling), fan_percent(aux), fan_percent(chamber), fan_percent(heatbreak)
     )
+
+
+def build_airduct(airduct: Any) -> AirDuct | None:
+    """Read `device.airduct`: `modeCur` and the `modeId` of each `modeList` entry."""
+    if type(airduct) is not dict:
+        return None
+    modes = []
+    for item in list_or_empty(airduct.get("modeList")):
+        if type(item) is dict:
+            mode = int_in_range(item.get("modeId"), 0, 255)
+            if mode is not None and mode not in modes:
+                modes.append(mode)
+    return AirDuct(int_in_range(airduct.get("modeCur"), 0, 255), tuple(modes))
 
 
 def build_lights(report: Any) -> Mapping[str, str]:

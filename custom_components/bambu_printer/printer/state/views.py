@@ -90,6 +90,14 @@ class Fans:
 
 
 @dataclass(frozen=True, slots=True)
+class AirDuct:
+    """The air duct of H2, P2S and X2D printers: the current mode and those offered."""
+
+    mode: int | None  # `modeCur`: 0 cooling, 1 heating, 2 laser (AIRDUCT_MODES)
+    modes: tuple[int, ...]  # the `modeId`s of `modeList`, in the printer's order
+
+
+@dataclass(frozen=True, slots=True)
 class HmsMessage:
     """One health-management message."""
 
