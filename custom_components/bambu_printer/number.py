@@ -89,13 +89,15 @@ CHAMBER = _heater(
 )
 
 
-def heater_descriptions(model: PrinterModel) -> list[BambuHeaterDescription]:
-    """Return the heaters this model lets us set."""
-    heaters = [*SIDE_NOZZLES] if model.dual_nozzle else [NOZZLE]
-    heaters.append(BED)
-    if model.chamber_max is not None:
-        heaters.append(CHAMBER)
-    return heaters
+def heaters(model: PrinterModel) -> list[tuple[BambuHeaterDescription, int]]:
+    """Return the heaters this model lets us set, each with its highest target."""
+    found = [*SIDE_NOZZLES] if model.dual_nozzle else [NOZZLE]
+    found.extend((BED, CHAMBER))
+    return [
+        (description, maximum)
+        for description in found
+        if (maximum := description.max_fn(model)) is not None
+    ]
 
 
 class BambuHeaterTarget(BambuControlEntity, NumberEntity):
@@ -133,10 +135,7 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     if coordinator.read_only:
         return
-    model = coordinator.model
-    entities = []
-    for description in heater_descriptions(model):
-        maximum = description.max_fn(model)
-        if maximum is not None:
-            entities.append(BambuHeaterTarget(coordinator, description, maximum))
-    async_add_entities(entities)
+    async_add_entities(
+        BambuHeaterTarget(coordinator, description, maximum)
+        for description, maximum in heaters(coordinator.model)
+    )
