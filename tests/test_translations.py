@@ -18,21 +18,65 @@ EXPECTED: Final = {"cs", "de", "es", "fr", "it", "ja", "nl", "pl", "pt-BR", "sv"
 # a text listed here may stay English only in that language.
 SAME_IN: Final[dict[str, frozenset[str]]] = {
     "de": frozenset(
-        {"Codes", "Global", "Host", "Host (optional)", "Offline", "Online", "Region", "Sport"}
-        | {"Standard", "Transparent"}
+        {
+            "Codes",
+            "Firmware",
+            "Global",
+            "Host",
+            "Host (optional)",
+            "Laser",
+            "Offline",
+            "Online",
+            "Region",
+            "Sport",
+            "Standard",
+            "Transparent",
+        }
     ),
-    "fr": frozenset({"Codes", "Global", "Sport", "Standard", "Transparent"}),
-    "es": frozenset({"Global", "Host"}),
-    "it": frozenset({"Host", "Ludicrous", "Online", "Password", "Slicing", "Sport", "Standard"}),
+    "fr": frozenset(
+        {"Codes", "Firmware", "G-code", "Global", "Laser", "Sport", "Standard", "Transparent"}
+    ),
+    "es": frozenset({"Firmware", "G-code", "Global", "Host"}),
+    "it": frozenset(
+        {
+            "Firmware",
+            "G-code",
+            "Host",
+            "Laser",
+            "Ludicrous",
+            "Online",
+            "Password",
+            "Slicing",
+            "Sport",
+            "Standard",
+        }
+    ),
     "nl": frozenset(
-        {"Camera", "Codes", "Host", "Ludicrous", "Offline", "Online", "Printers", "Sport"}
+        {
+            "Camera",
+            "Codes",
+            "Firmware",
+            "G-code",
+            "Host",
+            "Laser",
+            "Ludicrous",
+            "Offline",
+            "Online",
+            "Printer",
+            "Printers",
+            "Sport",
+        }
     ),
-    "pl": frozenset({"Host", "Offline", "Online", "Region", "Sport", "Standard"}),
-    "pt-BR": frozenset({"Global", "Host"}),
-    "cs": frozenset({"Offline", "Online", "Sport", "Standard"}),
-    "sv": frozenset({"Global", "Offline", "Online", "Region", "Sport", "Standard", "Transparent"}),
-    "zh-Hans": frozenset(),
-    "ja": frozenset(),
+    "pl": frozenset(
+        {"Firmware", "G-code", "Host", "Laser", "Offline", "Online", "Region", "Sport", "Standard"}
+    ),
+    "pt-BR": frozenset({"Firmware", "G-code", "Global", "Host", "Laser"}),
+    "cs": frozenset({"Firmware", "Laser", "Offline", "Online", "Sport", "Standard"}),
+    "sv": frozenset(
+        {"Global", "Laser", "Offline", "Online", "Region", "Sport", "Standard", "Transparent"}
+    ),
+    "zh-Hans": frozenset({"G-code"}),
+    "ja": frozenset({"G-code"}),
 }
 # Product names that stay as they are in every language.
 SAME_EVERYWHERE: Final = frozenset(
