@@ -19,6 +19,7 @@ from homeassistant.helpers.entity import EntityDescription
 from custom_components.bambu_printer.binary_sensor import BINARY_SENSORS
 from custom_components.bambu_printer.button import CONTROL_BUTTONS
 from custom_components.bambu_printer.camera import CAMERA_KEY
+from custom_components.bambu_printer.event import EVENT_KEY
 from custom_components.bambu_printer.light import CHAMBER_LIGHT
 from custom_components.bambu_printer.sensor import AMS_SENSORS, PRINTER_SENSORS, TRAY_SENSORS
 
@@ -45,6 +46,7 @@ VALUE: Final[dict[str, str]] = {
     "sensor.external_right_filament": "e.g. `PLA`",
     "sensor.external_right_color": "`#RRGGBB` or `transparent`",
     "sensor.ams_humidity_level": "1 (dry) to 5 (wet)",
+    "event.printer_event": "print started, finished, failed, canceled, paused, resumed; errors",
 }
 
 WHEN: Final[dict[str, str]] = {
@@ -112,6 +114,7 @@ WHEN: Final[dict[str, str]] = {
     "light.chamber_light": (
         "printers with a chamber light, unless in read-only mode; both light bars on the H2"
     ),
+    "event.printer_event": "every printer",
     "camera.camera": (
         "P1 and A1 (JPEG stream), X1, P2S and H2 (RTSPS; needs LAN liveview on); "
         "not when switched off in the options"
@@ -188,6 +191,7 @@ def rows() -> Iterator[Row]:
     yield Row("button", "refresh", "press", "diagnostic")
     yield Row("light", CHAMBER_LIGHT, "on/off", "")
     yield Row("camera", CAMERA_KEY, "picture, live stream", "")
+    yield Row("event", EVENT_KEY, "event", "")
 
 
 def _name(translations: dict[str, Any], row: Row) -> str:
