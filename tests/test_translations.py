@@ -34,9 +34,19 @@ SAME_IN: Final[dict[str, frozenset[str]]] = {
         }
     ),
     "fr": frozenset(
-        {"Codes", "Firmware", "G-code", "Global", "Laser", "Sport", "Standard", "Transparent"}
+        {
+            "Codes",
+            "Firmware",
+            "G-code",
+            "Global",
+            "Laser",
+            "Module",
+            "Sport",
+            "Standard",
+            "Transparent",
+        }
     ),
-    "es": frozenset({"Firmware", "G-code", "Global", "Host"}),
+    "es": frozenset({"Error", "Firmware", "G-code", "Global", "Host"}),
     "it": frozenset(
         {
             "Firmware",
@@ -60,6 +70,7 @@ SAME_IN: Final[dict[str, frozenset[str]]] = {
             "Host",
             "Laser",
             "Ludicrous",
+            "Module",
             "Offline",
             "Online",
             "Printer",
