@@ -22,6 +22,13 @@ ANNOUNCE_INTERVAL: Final = 5.0
 _DESTINATION: Final = "127.0.0.1"
 
 
+def _is_ipv4_loopback(address: str) -> bool:
+    try:
+        return ipaddress.IPv4Address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def default_name(serial: str) -> str:
     """Return the name a printer has before its owner renames it: "3DP-" prefix, serial ends."""
     return f"3DP-{serial[:3]}-{serial[-3:]}"
@@ -58,7 +65,7 @@ class Announcer:
     def __init__(
         self, packet: Callable[[], bytes], *, source: str, port: int, interval: float
     ) -> None:
-        if not ipaddress.ip_address(source).is_loopback:
+        if not _is_ipv4_loopback(source):
             raise ValueError(f"announcements leave only from loopback, not {source}")
         if not 0 < port < 65536:
             raise ValueError(f"not a UDP port: {port}")
