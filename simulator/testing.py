@@ -6,6 +6,7 @@ or script can use them; ``tests/*/conftest.py`` wrap them in fixtures.
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import random
 import socket
@@ -64,15 +65,25 @@ def trusting_ca(ca_path: Path) -> Iterator[None]:
             tls.clear_ssl_context_cache()
 
 
-def own_loopback_address(rng: random.Random | None = None) -> str:
+def own_loopback_address(rng: random.Random | None = None, *, only: str | None = None) -> str:
     """Return a loopback address (127.x.y.z) whose real printer ports are free right now.
 
     A printer there listens where real ones do, so it can be added from its announcement.
-    Chosen at random, so tests and demos running side by side do not meet.
+    Chosen at random, so tests and demos running side by side do not meet; with ``only``, that
+    address or RuntimeError (ValueError when it is not a loopback address of its own).
     """
-    rng = rng or random.Random()
-    for _ in range(100):
-        host = f"127.{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    if only is not None:
+        address = ipaddress.IPv4Address(only)
+        if not address.is_loopback or only == "127.0.0.1":
+            raise ValueError(f"not a loopback address of its own: {only}")
+        candidates = [only]
+    else:
+        rng = rng or random.Random()
+        candidates = [
+            f"127.{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            for _ in range(100)
+        ]
+    for host in candidates:
         with contextlib.ExitStack() as stack:
             try:
                 for port in (MQTT_PORT, CAMERA_PORT):

@@ -310,3 +310,12 @@ async def test_a_printer_that_does_not_name_its_model_keeps_the_announced_one(
     assert result["data"][CONF_MODEL] == "P1P"
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_other_integrations_entries_do_not_matter(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    other = MockConfigEntry(domain="other_integration", unique_id="01P00A123456789")
+    other.add_to_hass(hass)
+    await hass.config_entries.async_remove(other.entry_id)
+    assert listener(hass).port is not None

@@ -5,7 +5,8 @@ number is 15 letters and digits, upper case (lower case is upper-cased, as Bambu
 a LAN access code is 8 characters (kept as typed: the printer compares it exactly); a
 host is an IP address or a DNS name (labels of 1-63 letters, digits or hyphens, at most 253
 characters). Checking them here keeps malformed input away from the network code, which would
-otherwise fail with an unhelpful error.
+otherwise fail with an unhelpful error. What passes is then tried on the printer
+(`async_try`), whose failures become form errors too; every setup form shares that check.
 """
 
 from __future__ import annotations
