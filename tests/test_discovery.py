@@ -298,7 +298,8 @@ async def test_a_printer_that_does_not_name_its_model_keeps_the_announced_one(
         return {}, {}, PrinterModel.UNKNOWN
 
     monkeypatch.setattr(flow_discovery, "async_try", validated)
-    send(hass, packet("01S00C123456789", "127.0.0.5", model="P1P", name=""))
+    # The entry then tries this address, where nothing listens.
+    send(hass, packet("01S00C123456789", loopback_address(), model="P1P", name=""))
     await settle(hass)
     [flow] = discovered(hass)
     assert flow["context"]["title_placeholders"] == {"name": "P1P 01S00C123456789"}
