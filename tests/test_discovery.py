@@ -226,6 +226,7 @@ async def test_each_printer_is_passed_on_once_until_it_moves(
         )
         for _ in range(3):
             send(hass, packet("01P00A123456789", "127.0.0.5"))
+        send(hass, packet("01P00A123456789", "127.0.0.5", name="Renamed"))
         send(hass, packet("01P00A123456789", "127.0.0.6"))
         send(hass, packet("01P00A123456789", "127.0.0.6", model="P1P"))
         send(hass, b"NOTIFY * HTTP/1.1\r\nthis is not a header\r\n\r\n")

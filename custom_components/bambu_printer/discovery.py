@@ -136,10 +136,16 @@ class PrinterDiscovery:
     def async_packet(self, packet: bytes) -> None:
         """Start a discovered flow for a printer not passed on yet, or moved or changed."""
         announcement = parse_announcement(packet)
-        if announcement is None or self._offered.get(announcement.serial) == announcement:
+        if announcement is None:
             return
-        if announcement.serial not in self._offered and len(self._offered) >= MAX_PRINTERS:
+        known = self._offered.get(announcement.serial)
+        if known is None and len(self._offered) >= MAX_PRINTERS:
             return
+        if known is not None and (known.host, known.model) == (
+            announcement.host,
+            announcement.model,
+        ):
+            return  # a new name alone changes nothing Home Assistant keeps
         self._offered[announcement.serial] = announcement
         discovery_flow.async_create_flow(
             self.hass,
