@@ -19,7 +19,9 @@ from homeassistant.helpers.entity import EntityDescription
 from custom_components.bambu_printer.binary_sensor import BINARY_SENSORS
 from custom_components.bambu_printer.button import CONTROL_BUTTONS
 from custom_components.bambu_printer.camera import CAMERA_KEY
+from custom_components.bambu_printer.fan import FANS
 from custom_components.bambu_printer.light import CHAMBER_LIGHT
+from custom_components.bambu_printer.number import BED, CHAMBER, NOZZLE, SIDE_NOZZLES
 from custom_components.bambu_printer.sensor import AMS_SENSORS, PRINTER_SENSORS, TRAY_SENSORS
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -112,6 +114,21 @@ WHEN: Final[dict[str, str]] = {
     "light.chamber_light": (
         "printers with a chamber light, unless in read-only mode; both light bars on the H2"
     ),
+    "number.nozzle_heater": "single-nozzle printers, unless in read-only mode; 0 switches it off",
+    "number.right_nozzle_heater": "dual-nozzle printers (H2D, H2D Pro, H2C, X2D), unless read-only",
+    "number.left_nozzle_heater": "dual-nozzle printers (H2D, H2D Pro, H2C, X2D), unless read-only",
+    "number.bed_heater": "every printer, unless in read-only mode; up to the model's limit",
+    "number.chamber_heater": "X1E (to 60 °C), H2 models and X2D (to 65 °C), unless read-only",
+    "fan.part_cooling_fan": "printers that report it, unless in read-only mode; 10 % steps",
+    "fan.aux_fan": "as the auxiliary fan sensor, unless in read-only mode; 10 % steps",
+    "fan.chamber_fan": "as the chamber fan sensor, unless in read-only mode; 10 % steps",
+    "select.speed_profile": "every printer, unless in read-only mode; usable while printing",
+    "select.airduct_mode": (
+        "printers that report an air duct (H2 models, P2S, X2D), unless read-only"
+    ),
+    "update.firmware": (
+        "printers that report their update state; shows offers and progress, installs nothing"
+    ),
     "camera.camera": (
         "P1 and A1 (JPEG stream), X1, P2S and H2 (RTSPS; needs LAN liveview on); "
         "not when switched off in the options"
@@ -182,12 +199,19 @@ def rows() -> Iterator[Row]:
         yield _row("binary_sensor", binary_description, kind="on/off")
     for button_description in CONTROL_BUTTONS:
         yield _row("button", button_description, kind="press")
+    for heater in (NOZZLE, *SIDE_NOZZLES, BED, CHAMBER):
+        yield _row("number", heater, kind="°C (target)")
+    for fan_description in FANS:
+        yield _row("fan", fan_description, kind="on/off, percent")
     # Entity classes turn `_attr_*` into properties, so these keys are spelled out here;
     # the README test checks that every name in translations/en.json has a row.
     yield Row("binary_sensor", "ams_drying", "on/off", "")
     yield Row("button", "refresh", "press", "diagnostic")
     yield Row("light", CHAMBER_LIGHT, "on/off", "")
     yield Row("camera", CAMERA_KEY, "picture, live stream", "")
+    yield Row("select", "speed_profile", "one of 4 states", "")
+    yield Row("select", "airduct_mode", "one of the modes the printer lists", "")
+    yield Row("update", "firmware", "installed and offered version", "")
 
 
 def _name(translations: dict[str, Any], row: Row) -> str:

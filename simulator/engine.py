@@ -124,7 +124,9 @@ class VirtualPrinter:
             seed=self.seed,
             wifi_base=wifi_base,
         )
-        self._commands = Commands(self._process, self._thermals, self._print, self.start_job)
+        self._commands = Commands(
+            self._process, self._thermals, self._print, self.start_job, self._dry_request
+        )
         if authorization_control:
             self._commands.authorization_control = True
         self._reports = ReportStream(
@@ -262,6 +264,17 @@ class VirtualPrinter:
         if not self.profile.dries:
             raise ValueError(f"an {self.profile.ams_product} cannot dry filament")
         self._ams.start_drying(ams_id, hours * 60.0, temperature, self.now)
+
+    def _dry_request(self, ams_id: int, hours: float, temperature: float) -> str | None:
+        """Carry out `ams_filament_drying`: 0 hours stops; return why it cannot be done."""
+        try:
+            if hours <= 0:
+                self._ams.stop_drying(ams_id)
+            else:
+                self.start_drying(ams_id, hours=hours, temperature=temperature)
+        except ValueError as err:
+            return str(err)
+        return None
 
     def set_hms(self, entries: list[tuple[int, int]]) -> None:
         """Replace the health-management messages (`hms[]`) with (attr, code) pairs."""

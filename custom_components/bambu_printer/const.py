@@ -35,12 +35,33 @@ VALIDATE_TIMEOUT: Final = 10.0
 COMMAND_TIMEOUT: Final = 10.0
 
 # Entities that act on the printer; read-only mode creates none of them.
-CONTROL_KEYS: Final = frozenset({"pause", "resume", "stop", "chamber_light"})
+CONTROL_KEYS: Final = frozenset(
+    {
+        "pause",
+        "resume",
+        "stop",
+        "chamber_light",
+        "nozzle_heater",
+        "right_nozzle_heater",
+        "left_nozzle_heater",
+        "bed_heater",
+        "chamber_heater",
+        "part_cooling_fan_control",
+        "aux_fan_control",
+        "chamber_fan_control",
+        "speed_profile_control",
+        "airduct_mode",
+    }
+)
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.CAMERA,
+    Platform.FAN,
     Platform.LIGHT,
+    Platform.NUMBER,
+    Platform.SELECT,
     Platform.SENSOR,
+    Platform.UPDATE,
 ]

@@ -162,6 +162,13 @@ class AmsBay:
             raise ValueError(f"no AMS unit {ams_id}")
         self._drying[index] = (now + minutes * 60.0, float(temperature))
 
+    def stop_drying(self, ams_id: int) -> None:
+        """Stop drying unit `ams_id` (nothing happens when it is not drying)."""
+        index = ams_id - self._first_id
+        if not 0 <= index < self.units:
+            raise ValueError(f"no AMS unit {ams_id}")
+        self._drying.pop(index, None)
+
     def show_drying(self, now: float) -> None:
         """Write each unit's drying minutes left (`dry_time`) and, while drying, its heater."""
         for index, unit in enumerate(self._ams["ams"]):

@@ -1,7 +1,7 @@
 """Control requests (`print.*`, `system.ledctrl`): what each does and the replies printers send."""
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from .process import SPEED_MAGNITUDE, PrintProcess
 from .reports import JsonDict
@@ -22,6 +22,11 @@ _FAN_BY_INDEX: Final[Mapping[int, str]] = {1: "part", 2: "aux", 3: "chamber"}  #
 _MAX_GEAR: Final = 15
 
 type _Command = Callable[["Commands", Mapping[str, Any]], str | None]
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """Whether a request field is a JSON number (not a boolean)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def failure(module: str, command: str, sequence_id: str, reason: str) -> JsonDict:
@@ -63,8 +68,10 @@ class Commands:
         thermals: Thermals,
         report: JsonDict,
         start_job: Callable[[str], None],
+        dry: Callable[[int, float, float], str | None],
     ) -> None:
         self._process = process
+        self._dry = dry
         self._thermals = thermals
         self._report = report
         self._start_job = start_job
@@ -158,6 +165,46 @@ class Commands:
             if fan is not None:
                 self._process.fan_override[fan] = max(0, gear)
 
+    def _set_nozzle_temp(self, body: Mapping[str, Any]) -> str | None:
+        index, target = body.get("extruder_index"), body.get("target_temp")
+        nozzles = self._thermals.nozzle_targets
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(nozzles):
+            return f"invalid extruder_index: {index!r}"
+        if not isinstance(target, int | float) or isinstance(target, bool):
+            return f"invalid target_temp: {target!r}"
+        nozzles[index] = max(0.0, float(target))
+        return None
+
+    def _set_ctt(self, body: Mapping[str, Any]) -> str | None:
+        value = body.get("ctt_val")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return f"invalid ctt_val: {value!r}"
+        self._thermals.chamber_target = max(0.0, float(value))
+        return None
+
+    def _ams_filament_drying(self, body: Mapping[str, Any]) -> str | None:
+        ams_id, mode = body.get("ams_id"), body.get("mode")
+        if not isinstance(ams_id, int) or isinstance(ams_id, bool):
+            return f"invalid ams_id: {ams_id!r}"
+        if mode == 0:
+            return self._dry(ams_id, 0.0, 0.0)
+        temp, hours = body.get("temp"), body.get("duration")
+        if mode != 1 or not _is_number(temp) or not _is_number(hours):
+            return f"invalid drying request: mode {mode!r}, temp {temp!r}, duration {hours!r}"
+        return self._dry(ams_id, float(hours), float(temp))
+
+    def _set_airduct(self, body: Mapping[str, Any]) -> str | None:
+        mode = body.get("modeId")
+        device = self._report.get("device")
+        airduct = device.get("airduct") if isinstance(device, dict) else None
+        if not isinstance(airduct, dict):
+            return "no air duct"
+        offered = [item.get("modeId") for item in airduct.get("modeList", [])]
+        if isinstance(mode, bool) or mode not in offered:
+            return f"invalid modeId: {mode!r}"
+        airduct["modeCur"] = mode
+        return None
+
     def _project_file(self, body: Mapping[str, Any]) -> str | None:
         if self._process.active:
             return f"cannot start a job: gcode_state is {self._process.state}"
@@ -185,6 +232,10 @@ _COMMANDS: Final[Mapping[tuple[str, str], _Command]] = {
     ("print", "stop"): Commands._stop,
     ("print", "print_speed"): Commands._print_speed,
     ("print", "gcode_line"): Commands._gcode_line,
+    ("print", "set_nozzle_temp"): Commands._set_nozzle_temp,
+    ("print", "set_ctt"): Commands._set_ctt,
+    ("print", "ams_filament_drying"): Commands._ams_filament_drying,
+    ("print", "set_airduct"): Commands._set_airduct,
     ("print", "project_file"): Commands._project_file,
     ("system", "ledctrl"): Commands._ledctrl,
 }

@@ -176,7 +176,7 @@ class StatusWriter:
         device["bed_temp"] = bed_packed
         if "cham_temp" in device:
             device["cham_temp"] = chamber
-        device["ctc"]["info"]["temp"] = chamber
+        device["ctc"]["info"]["temp"] = (int(thermals.chamber_target) << 16) | chamber
         nozzles = zip(thermals.nozzle_targets, thermals.nozzles, strict=True)
         extruders = device["extruder"]["info"]
         for info, (target, temp) in zip(extruders, nozzles, strict=False):

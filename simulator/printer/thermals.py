@@ -28,6 +28,7 @@ class Thermals:
     bed: float
     bed_target: float
     chamber: float
+    chamber_target: float = 0.0  # the chamber heater's target (X1E, H2, X2D); 0 is off
 
     @classmethod
     def at_room_temperature(cls, rng: random.Random, nozzles: int) -> Self:
@@ -47,6 +48,7 @@ class Thermals:
         self.bed = self._heat(self.bed, self.bed_target, dt, _BED_HEAT_RATE, _BED_COOL_TAU)
         if chamber_sensor:
             goal = self.ambient + 0.3 * max(0.0, self.bed - self.ambient) + (2.0 * printing)
+            goal = max(goal, self.chamber_target)
             self.chamber = goal + (self.chamber - goal) * math.exp(-dt / _CHAMBER_TAU)
 
     def _heat(self, temp: float, target: float, dt: float, rate: float, tau: float) -> float:

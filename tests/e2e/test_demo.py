@@ -48,7 +48,8 @@ UPDATE_SCREENSHOT = "BAMBU_UPDATE_SCREENSHOT"
 SPEEDUP = "20"  # prints start after ~18 s and then gain 1 % about every second
 # Entity ids of the demo printers all contain "_" (unlike service names such as button.press).
 ENTITY_ID = re.compile(
-    r"\b(?:sensor|binary_sensor|button|camera|light)\.[a-z0-9]+_[a-z0-9_]*[a-z0-9]\b"
+    r"\b(?:sensor|binary_sensor|button|camera|light|number|fan|select|update)"
+    r"\.[a-z0-9]+_[a-z0-9_]*[a-z0-9]\b"
 )
 # Resolves once the <img> shows a decoded picture (the MJPEG stream's first frame).
 WAIT_FOR_PICTURE = """img => new Promise(resolve => {

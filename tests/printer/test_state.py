@@ -193,6 +193,7 @@ def test_x1c_multi_ams() -> None:
         chamber=25.0,  # no chamber_temper: device.ctc.info.temp
         nozzles=(NozzleTemperature(index=0, current=26.0, target=0.0),),
         active_nozzle=0,
+        chamber_target=0.0,  # the high half of device.ctc.info.temp
     )
     job = state.job
     assert job.state is GcodeState.FINISH

@@ -7,8 +7,10 @@ pair them up without the client knowing any payload details.
 
 import itertools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 SPEED_LEVELS = (1, 2, 3, 4)  # silent, standard, sport, ludicrous
@@ -19,6 +21,43 @@ _AUTHORIZATION_REASON = "verify failed"  # "mqtt message verify failed"
 _SIGNED_MODULES = frozenset({"print"})
 _MAX_GCODE = 64 * 1024
 _MAX_NODE = 64
+_MAX_AMS_ID = 256  # unit ids: 0-3 (AMS, AMS 2 Pro), 16 (A2L's AMS lite), 128+ (AMS HT)
+_MAX_MODE = 255
+_MAX_TEMPERATURE = 400  # degC: above any model's limit (models.py has each model's)
+DRYING_MIN_TEMPERATURE = 45  # degC; also the cooling temperature the firmware wants
+DRYING_HOURS = (1, 24)
+_FAN_FULL = 255  # M106 S takes 0-255
+_FAN_STEP = 10  # percent: the gears shown (0-15) are read in steps of 10 %
+
+
+class Fan(IntEnum):
+    """The fans M106 addresses, by their `P` index."""
+
+    PART_COOLING = 1
+    AUX = 2
+    CHAMBER = 3
+
+
+def fan_speed_value(percent: int) -> int:
+    """Return M106's S value (0-255) for a percentage, rounded to the shown 10 % steps."""
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+        raise ValueError(f"fan percentage must be 0-100, got {percent!r}")
+    stepped = (percent + _FAN_STEP // 2) // _FAN_STEP * _FAN_STEP  # halves round up
+    return math.ceil(_FAN_FULL * stepped / 100)
+
+
+def _check_ams_id(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_AMS_ID:
+        raise ValueError(f"AMS unit id must be 0-{_MAX_AMS_ID - 1}, got {value!r}")
+    return value
+
+
+def _check_temperature(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"temperature must be a whole number of degrees, got {value!r}")
+    if not 0 <= value <= _MAX_TEMPERATURE:
+        raise ValueError(f"temperature must be 0-{_MAX_TEMPERATURE}, got {value}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +157,83 @@ class CommandFactory:
         if not gcode.endswith("\n"):
             gcode += "\n"
         return self._build("print", "gcode_line", param=gcode)
+
+    def set_nozzle_temperature(self, temperature: int, extruder: int | None = None) -> Command:
+        """Set a nozzle target: G-code on single-nozzle printers, `set_nozzle_temp` per extruder.
+
+        `extruder` (0 right, 1 left) is for dual-nozzle printers only, which take the target
+        per extruder with QoS 1 as Bambu Studio sends it.
+        """
+        temperature = _check_temperature(temperature)
+        if extruder is None:
+            return self.gcode_line(f"M104 S{temperature}")
+        if isinstance(extruder, bool) or extruder not in (0, 1):
+            raise ValueError(f"extruder must be 0 or 1, got {extruder!r}")
+        return self._build(
+            "print",
+            "set_nozzle_temp",
+            extruder_index=extruder,
+            target_temp=temperature,
+            qos=1,
+        )
+
+    def set_bed_temperature(self, temperature: int) -> Command:
+        """Set the bed target with M140 (every model takes it)."""
+        return self.gcode_line(f"M140 S{_check_temperature(temperature)}")
+
+    def set_chamber_temperature(self, temperature: int) -> Command:
+        """Set the chamber heater's target (X1E, H2, X2D) with `set_ctt`, QoS 1."""
+        temperature = _check_temperature(temperature)
+        return self._build("print", "set_ctt", ctt_val=temperature, qos=1)
+
+    def set_fan(self, fan: Fan, percent: int) -> Command:
+        """Set a fan's speed with M106 P<fan> S<0-255>."""
+        return self.gcode_line(f"M106 P{Fan(fan).value} S{fan_speed_value(percent)}")
+
+    def set_airduct(self, mode: int) -> Command:
+        """Switch the air duct (H2, P2S, X2D) to a mode of its `modeList` (`set_airduct`)."""
+        if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= _MAX_MODE:
+            raise ValueError(f"air duct mode must be 0-{_MAX_MODE}, got {mode!r}")
+        return self._build("print", "set_airduct", modeId=mode, submode=-1)
+
+    def start_drying(
+        self, ams_id: int, temperature: int, hours: int, *, rotate_tray: bool = False
+    ) -> Command:
+        """Start drying an AMS 2 Pro or AMS HT unit (`ams_filament_drying`, mode 1).
+
+        The unit's own maximum (65 or 85 degC) is for the caller to check; the firmware ignores
+        the request when `cooling_temp` is below 45, so 45 is sent.
+        """
+        ams_id = _check_ams_id(ams_id)
+        temperature = _check_temperature(temperature)
+        if temperature < DRYING_MIN_TEMPERATURE:
+            raise ValueError(f"drying needs at least {DRYING_MIN_TEMPERATURE} degC")
+        if isinstance(hours, bool) or not isinstance(hours, int):
+            raise TypeError(f"hours must be a whole number, got {hours!r}")
+        if not DRYING_HOURS[0] <= hours <= DRYING_HOURS[1]:
+            raise ValueError(f"drying lasts {DRYING_HOURS[0]}-{DRYING_HOURS[1]} hours, got {hours}")
+        return self._drying(ams_id, temperature, hours, mode=1, rotate_tray=bool(rotate_tray))
+
+    def stop_drying(self, ams_id: int) -> Command:
+        """Stop drying an AMS unit (`ams_filament_drying`, mode 0)."""
+        return self._drying(_check_ams_id(ams_id), 0, 0, mode=0, rotate_tray=False)
+
+    def _drying(
+        self, ams_id: int, temperature: int, hours: int, *, mode: int, rotate_tray: bool
+    ) -> Command:
+        return self._build(
+            "print",
+            "ams_filament_drying",
+            ams_id=ams_id,
+            temp=temperature,
+            cooling_temp=DRYING_MIN_TEMPERATURE,
+            duration=hours,
+            humidity=0,
+            mode=mode,
+            rotate_tray=rotate_tray,
+            filament="",
+            close_power_conflict=False,
+        )
 
     def ledctrl(self, node: str, on: bool) -> Command:
         """Switch a light (`chamber_light`, `work_light`, ...) on or off.

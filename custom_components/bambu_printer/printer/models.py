@@ -70,6 +70,10 @@ class ModelSpec:
     nozzles: int = 1
     door: DoorSensor = DoorSensor.NONE
     door_since: tuple[int, ...] = ()  # first firmware reporting the door bit, if not all
+    # Highest targets Bambu Studio offers (degC); chamber None: no chamber heater to set.
+    nozzle_max: int = 300
+    bed_max: int = 120
+    chamber_max: int | None = None
 
 
 class PrinterModel(Enum):
@@ -104,6 +108,9 @@ class PrinterModel(Enum):
         ams_kinds=_AMS_2,
         door=DoorSensor.HOME_FLAG,
         door_since=(1, 1, 2, 0),
+        nozzle_max=320,
+        bed_max=110,
+        chamber_max=60,
     )
     # The P1P ships without aux and chamber fans but takes them (the P1S upgrade kit): pybambu
     # and BambuStudio both treat both fans as present.
@@ -116,6 +123,7 @@ class PrinterModel(Enum):
         chamber_fan=True,
         full_reports=False,
         ams_kinds=_CLASSIC_AMS,
+        bed_max=100,
     )
     P1S = ModelSpec(
         key="P1S",
@@ -126,6 +134,7 @@ class PrinterModel(Enum):
         chamber_fan=True,
         full_reports=False,
         ams_kinds=_CLASSIC_AMS,
+        bed_max=100,
     )
     A1 = ModelSpec(
         key="A1",
@@ -136,6 +145,7 @@ class PrinterModel(Enum):
         chamber_fan=False,
         full_reports=False,
         ams_kinds=_AMS_LITE,
+        bed_max=100,
     )
     A1_MINI = ModelSpec(
         key="A1MINI",
@@ -146,6 +156,7 @@ class PrinterModel(Enum):
         chamber_fan=False,
         full_reports=False,
         ams_kinds=_AMS_LITE,
+        bed_max=80,
     )
     P2S = ModelSpec(
         key="P2S",
@@ -157,6 +168,7 @@ class PrinterModel(Enum):
         full_reports=True,
         ams_kinds=_AMS_2_ONLY,
         door=DoorSensor.STAT,
+        bed_max=110,
     )
     H2D = ModelSpec(
         key="H2D",
@@ -169,6 +181,8 @@ class PrinterModel(Enum):
         ams_kinds=_H2,
         nozzles=2,
         door=DoorSensor.STAT,
+        nozzle_max=350,
+        chamber_max=65,
     )
     H2D_PRO = ModelSpec(
         key="H2DPRO",
@@ -181,6 +195,8 @@ class PrinterModel(Enum):
         ams_kinds=_H2,
         nozzles=2,
         door=DoorSensor.STAT,
+        nozzle_max=350,
+        chamber_max=65,
     )
     H2S = ModelSpec(
         key="H2S",
@@ -192,6 +208,8 @@ class PrinterModel(Enum):
         full_reports=True,
         ams_kinds=_H2,
         door=DoorSensor.STAT,
+        nozzle_max=350,
+        chamber_max=65,
     )
     H2C = ModelSpec(
         key="H2C",
@@ -204,6 +222,8 @@ class PrinterModel(Enum):
         ams_kinds=_H2,
         nozzles=2,
         door=DoorSensor.STAT,
+        nozzle_max=350,
+        chamber_max=65,
     )
     X2D = ModelSpec(
         key="X2D",
@@ -216,6 +236,7 @@ class PrinterModel(Enum):
         ams_kinds=_H2,
         nozzles=2,
         door=DoorSensor.STAT,
+        chamber_max=65,
     )
     A2L = ModelSpec(
         key="A2L",
@@ -226,6 +247,7 @@ class PrinterModel(Enum):
         chamber_fan=False,
         full_reports=False,
         ams_kinds=_A2,
+        bed_max=80,
     )
     # A printer we do not know: no camera assumed, fans exist when their fields are reported,
     # and reports are merged as deltas (which full reports survive unchanged).
@@ -284,6 +306,21 @@ class PrinterModel(Enum):
     def nozzles(self) -> int:
         """How many extruders the printer has (2 on the H2D)."""
         return self._value_.nozzles
+
+    @property
+    def nozzle_max(self) -> int:
+        """Highest nozzle target the model takes (degC)."""
+        return self._value_.nozzle_max
+
+    @property
+    def bed_max(self) -> int:
+        """Highest bed target the model takes (degC)."""
+        return self._value_.bed_max
+
+    @property
+    def chamber_max(self) -> int | None:
+        """Highest chamber target (degC); None when the model has no chamber heater to set."""
+        return self._value_.chamber_max
 
     @property
     def dual_nozzle(self) -> bool:

@@ -15,6 +15,7 @@ from .merge import is_full_report
 from .parsing import NOZZLE_TYPES
 from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
+    AIRDUCT_MODES,
     AMS_HT_FIRST_ID,
     AMS_LITE_FIRST_ID,
     CHAMBER_LIGHT2_NODE,
@@ -39,6 +40,7 @@ from .tables import (
 )
 from .view_cache import View
 from .views import (
+    AirDuct,
     AmsUnit,
     Camera,
     Fans,
@@ -56,6 +58,7 @@ from .views import (
 )
 
 __all__ = [
+    "AIRDUCT_MODES",
     "AMS_HT_FIRST_ID",
     "AMS_LITE_FIRST_ID",
     "CHAMBER_LIGHT2_NODE",
@@ -78,6 +81,7 @@ __all__ = [
     "STAGE_OPTIONS",
     "STAGE_UNKNOWN",
     "VIEW_NAMES",
+    "AirDuct",
     "AmsUnit",
     "Camera",
     "Fans",

@@ -37,6 +37,7 @@ from .tables import (
     GcodeState,
 )
 from .views import (
+    AirDuct,
     Camera,
     Fans,
     Firmware,
@@ -56,6 +57,10 @@ _ACTIVE_STATES: Final = frozenset(
 )
 _DONE_STATES: Final = frozenset({GcodeState.IDLE, GcodeState.FINISH, GcodeState.FAILED})
 _UPDATE_OFFERED: Final = 1  # `upgrade_state.new_version_state`: 1 offered, 2 (or 0) none
+# `upgrade_state.status` values meaning an update is being downloaded or written.
+_UPDATING: Final = frozenset(
+    {"DOWNLOADING", "FLASHING", "UPGRADE_REQUEST", "PRE_FLASH_START", "PRE_FLASH_SUCCESS"}
+)
 _LIGHT_OFF: Final = "off"  # `lights_report` modes: "on", "off", "flashing"
 _MISSING: Final[Any] = object()
 
@@ -68,6 +73,7 @@ class DeviceTemps(NamedTuple):
     bed: float | None
     bed_target: float | None
     chamber: float | None
+    chamber_target: float | None
 
 
 def build_device_temps(device: Any) -> DeviceTemps:
@@ -92,11 +98,11 @@ def build_device_temps(device: Any) -> DeviceTemps:
     packed = nested(device.get("bed"), "info", "temp")
     bed_current, bed_goal = unpack_temp(device.get("bed_temp") if packed is None else packed)
     packed = nested(device.get("ctc"), "info", "temp")
-    chamber = unpack_temp(device.get("cham_temp") if packed is None else packed)[0]
-    return DeviceTemps(tuple(nozzles), active, bed_current, bed_goal, chamber)
+    chamber, chamber_goal = unpack_temp(device.get("cham_temp") if packed is None else packed)
+    return DeviceTemps(tuple(nozzles), active, bed_current, bed_goal, chamber, chamber_goal)
 
 
-_NO_DEVICE_TEMPS: Final = DeviceTemps((), None, None, None, None)
+_NO_DEVICE_TEMPS: Final = DeviceTemps((), None, None, None, None, None)
 
 
 def build_temperatures(  # noqa: PLR0917
@@ -136,8 +142,9 @@ def build_temperatures(  # noqa: PLR0917
     chamber = float_or_none(chamber_temper)
     if chamber is None:
         chamber = device.chamber
+    chamber_target = device.chamber_target
     if model is not None and model is not PrinterModel.UNKNOWN and not model.chamber_sensor:
-        chamber = None  # P1/A1 report a meaningless chamber value
+        chamber = chamber_target = None  # P1/A1 report a meaningless chamber value
     return Temperatures(  # positional: keyword calls cost more here
         nozzle,  # nozzle
         target,  # nozzle_target
@@ -146,6 +153,7 @@ def build_temperatures(  # noqa: PLR0917
         chamber,  # chamber
         device.nozzles,  # nozzles
         active,  # active_nozzle
+        chamber_target,  # chamber_target
     )
 
 
@@ -254,6 +262,19 @@ def build_fans(cooling: Any, aux: Any, chamber: Any, heatbreak: Any) -> Fans:
     )
 
 
+def build_airduct(airduct: Any) -> AirDuct | None:
+    """Read `device.airduct`: `modeCur` and the `modeId` of each `modeList` entry."""
+    if type(airduct) is not dict:
+        return None
+    modes = []
+    for item in list_or_empty(airduct.get("modeList")):
+        if type(item) is dict:
+            mode = int_in_range(item.get("modeId"), 0, 255)
+            if mode is not None and mode not in modes:
+                modes.append(mode)
+    return AirDuct(int_in_range(airduct.get("modeCur"), 0, 255), tuple(modes))
+
+
 def build_lights(report: Any) -> Mapping[str, str]:
     """Map each light node in `lights_report` to its mode."""
     lights: dict[str, str] = {}
@@ -353,11 +374,14 @@ def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]
     ota = versions.get("ota")
     version = nonempty_str(ota.get("sw_ver")) if ota is not None else None
     upgrade = dict_or_none(upgrade_state) or {}
+    status = upgrade.get("status")
+    updating = type(status) is str and status in _UPDATING
+    progress = int_in_range(upgrade.get("progress"), 0, 100) if updating else None
     offered = int_or_none(upgrade.get("new_version_state"))
     if offered is None:
-        return Firmware(version, None, None, None)
+        return Firmware(version, None, None, None, updating, progress)
     if offered != _UPDATE_OFFERED:
-        return Firmware(version, False, None, False)
+        return Firmware(version, False, None, False, updating, progress)
     new_version = None
     ams = nonempty_str(upgrade.get("ams_new_version_number")) is not None
     for item in list_or_empty(upgrade.get("new_ver_list")):
@@ -372,7 +396,7 @@ def build_firmware(upgrade_state: Any, versions: Mapping[str, Mapping[str, Any]]
         new_version = nonempty_str(upgrade.get("ota_new_version_number"))
     # An offer naming no module at all is taken for the printer's own firmware.
     main = new_version != version if new_version is not None else not ams
-    return Firmware(version, main, new_version if main else None, ams)
+    return Firmware(version, main, new_version if main else None, ams, updating, progress)
 
 
 def build_authorization_control(fun: Any) -> bool | None:

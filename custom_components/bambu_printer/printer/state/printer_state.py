@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from ..models import PrinterModel, identify_from_version
 from .builders import (
+    build_airduct,
     build_authorization_control,
     build_camera,
     build_chamber_light,
@@ -106,6 +107,11 @@ class PrinterState:
         "big_fan2_speed",
         "heatbreak_fan_speed",
         doc="Fan speeds in percent.",
+    )
+    airduct = View(
+        build_airduct,
+        path("device", "airduct"),
+        doc="The air duct's mode and the modes offered; None on printers without one.",
     )
     wifi_dbm = View(parse_wifi_dbm, "wifi_signal", doc="Wi-Fi signal strength in dBm.")
     lights = View(

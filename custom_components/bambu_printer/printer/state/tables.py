@@ -119,6 +119,8 @@ STAGES: Final[Mapping[int, str]] = MappingProxyType(
 # Every value `Job.stage` can take, for an enum sensor's options.
 STAGE_OPTIONS: Final = tuple(sorted({*STAGES.values(), STAGE_UNKNOWN}))
 
+# `device.airduct` mode ids.
+AIRDUCT_MODES: Final[Mapping[int, str]] = MappingProxyType({0: "cooling", 1: "heating", 2: "laser"})
 SPEED_PROFILES: Final[Mapping[int, str]] = MappingProxyType(
     {1: "silent", 2: "standard", 3: "sport", 4: "ludicrous"}
 )

@@ -28,6 +28,7 @@ class Temperatures:
     chamber: float | None
     nozzles: tuple[NozzleTemperature, ...]  # from device.extruder.info[]; empty on P1/A1
     active_nozzle: int | None  # index into `nozzles` of the extruder in use
+    chamber_target: float | None = None  # the chamber heater's target (device.ctc)
 
 
 # Job states in which a job is under way (Bambu Studio lets it be stopped in these).
@@ -86,6 +87,14 @@ class Fans:
     aux: int | None  # big_fan1_speed
     chamber: int | None  # big_fan2_speed
     heatbreak: int | None  # heatbreak_fan_speed
+
+
+@dataclass(frozen=True, slots=True)
+class AirDuct:
+    """The air duct of H2, P2S and X2D printers: the current mode and those offered."""
+
+    mode: int | None  # `modeCur`: 0 cooling, 1 heating, 2 laser (AIRDUCT_MODES)
+    modes: tuple[int, ...]  # the `modeId`s of `modeList`, in the printer's order
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +173,8 @@ class Firmware:
     update_available: bool | None  # for the printer itself; None until it reports
     new_version: str | None  # the offered printer firmware, when the printer names it
     ams_update_available: bool | None  # an AMS firmware update is offered
+    updating: bool = False  # an update is being downloaded or written (`upgrade_state.status`)
+    progress: int | None = None  # percent of that update, only while updating
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,18 @@
+"""What the control entities share: they are offered only while the printer takes commands."""
+
+from __future__ import annotations
+
+from .entity import BambuEntity
+
+
+class BambuControlEntity(BambuEntity):
+    """An entity that sends `print` commands: unavailable while authorization control refuses.
+
+    Sending goes through `coordinator.async_send`, which refuses in read-only mode and under
+    authorization control before sending, and turns refusals and silence into translated errors.
+    """
+
+    @property
+    def available(self) -> bool:
+        """Offer the control only while the printer would carry its commands out."""
+        return super().available and not self.coordinator.authorization_required
