@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from .coordinator import BambuCoordinator
 from .entity import BambuEntity
+from .printer.state import PrinterState, View
 
 
 class BambuControlEntity(BambuEntity):
@@ -11,6 +16,10 @@ class BambuControlEntity(BambuEntity):
     Sending goes through `coordinator.async_send`, which refuses in read-only mode and under
     authorization control before sending, and turns refusals and silence into translated errors.
     """
+
+    def __init__(self, coordinator: BambuCoordinator, key: str, views: Iterable[View[Any]]) -> None:
+        """Hear the reports that change `views` or authorization control."""
+        super().__init__(coordinator, key, (*views, PrinterState.authorization_control))
 
     @property
     def available(self) -> bool:

@@ -70,7 +70,7 @@ class BambuFan(BambuControlEntity, FanEntity):
     _attr_speed_count = SPEED_STEPS
 
     def __init__(self, coordinator: BambuCoordinator, description: BambuFanDescription) -> None:
-        super().__init__(coordinator, description.key)
+        super().__init__(coordinator, description.key, (PrinterState.fans,))
         self.entity_description = description
 
     @property

@@ -108,7 +108,7 @@ class BambuHeaterTarget(BambuControlEntity, NumberEntity):
     def __init__(
         self, coordinator: BambuCoordinator, description: BambuHeaterDescription, maximum: int
     ) -> None:
-        super().__init__(coordinator, description.key)
+        super().__init__(coordinator, description.key, (PrinterState.temperatures,))
         self.entity_description = description
         self._attr_native_max_value = maximum
 

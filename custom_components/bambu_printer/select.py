@@ -13,7 +13,7 @@ from .const import DOMAIN
 from .controls import BambuControlEntity
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
-from .printer.state import AIRDUCT_MODES, SPEED_PROFILES, GcodeState
+from .printer.state import AIRDUCT_MODES, SPEED_PROFILES, GcodeState, PrinterState
 
 PARALLEL_UPDATES = 1
 
@@ -28,7 +28,7 @@ class BambuSpeedProfile(BambuControlEntity, SelectEntity):
     _attr_translation_key = "speed_profile"
 
     def __init__(self, coordinator: BambuCoordinator) -> None:
-        super().__init__(coordinator, SPEED_PROFILE_KEY)
+        super().__init__(coordinator, SPEED_PROFILE_KEY, (PrinterState.speed, PrinterState.job))
         self._attr_options = list(SPEED_PROFILES.values())
 
     @property
@@ -60,7 +60,7 @@ class BambuAirDuct(BambuControlEntity, SelectEntity):
     _attr_translation_key = "airduct_mode"
 
     def __init__(self, coordinator: BambuCoordinator, modes: tuple[int, ...]) -> None:
-        super().__init__(coordinator, AIRDUCT_KEY)
+        super().__init__(coordinator, AIRDUCT_KEY, (PrinterState.airduct,))
         self._attr_options = [AIRDUCT_MODES[mode] for mode in modes if mode in AIRDUCT_MODES]
 
     @property

@@ -17,6 +17,7 @@ from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity
 from .printer.models import PrinterModel
+from .printer.state import PrinterState
 
 PARALLEL_UPDATES = 0
 
@@ -42,7 +43,7 @@ class BambuFirmwareUpdate(BambuEntity, UpdateEntity):
     _attr_supported_features = UpdateEntityFeature.PROGRESS
 
     def __init__(self, coordinator: BambuCoordinator) -> None:
-        super().__init__(coordinator, FIRMWARE_KEY)
+        super().__init__(coordinator, FIRMWARE_KEY, (PrinterState.firmware,))
 
     @property
     def installed_version(self) -> str | None:
