@@ -19,6 +19,7 @@ from homeassistant.helpers.entity import EntityDescription
 from custom_components.bambu_printer.binary_sensor import BINARY_SENSORS
 from custom_components.bambu_printer.button import CONTROL_BUTTONS
 from custom_components.bambu_printer.camera import CAMERA_KEY
+from custom_components.bambu_printer.event import EVENT_KEY
 from custom_components.bambu_printer.fan import FANS
 from custom_components.bambu_printer.light import CHAMBER_LIGHT
 from custom_components.bambu_printer.number import BED, CHAMBER, NOZZLE, SIDE_NOZZLES
@@ -47,6 +48,7 @@ VALUE: Final[dict[str, str]] = {
     "sensor.external_right_filament": "e.g. `PLA`",
     "sensor.external_right_color": "`#RRGGBB` or `transparent`",
     "sensor.ams_humidity_level": "1 (dry) to 5 (wet)",
+    "event.printer_event": "print started, finished, failed, canceled, paused, resumed; errors",
 }
 
 WHEN: Final[dict[str, str]] = {
@@ -129,6 +131,7 @@ WHEN: Final[dict[str, str]] = {
     "update.firmware": (
         "printers that report their update state; shows offers and progress, installs nothing"
     ),
+    "event.printer_event": "every printer",
     "camera.camera": (
         "P1 and A1 (JPEG stream), X1, P2S and H2 (RTSPS; needs LAN liveview on); "
         "not when switched off in the options"
@@ -212,6 +215,7 @@ def rows() -> Iterator[Row]:
     yield Row("select", "speed_profile", "one of 4 states", "")
     yield Row("select", "airduct_mode", "one of the modes the printer lists", "")
     yield Row("update", "firmware", "installed and offered version", "")
+    yield Row("event", EVENT_KEY, "event", "")
 
 
 def _name(translations: dict[str, Any], row: Row) -> str:

@@ -9,6 +9,11 @@ carries its access code, which whoever may control the printer over MQTT knows a
 
     {"serial": "01P00A000000001", "access_code": "12345678", "action": "stop_broker"}
     {"serial": "...", "access_code": "...", "action": "authorization_control", "on": true}
+    {"serial": "...", "access_code": "...", "action": "job", "do": "start", "name": "Benchy"}
+    {"serial": "...", "access_code": "...", "action": "hms", "codes": [[50331904, 65543]]}
+
+``job`` plays a job's transitions: ``do`` is ``start``, ``finish`` (runs it to the end at once),
+``fail`` (a fault with print error ``code``), ``stop`` (a user cancel), ``pause`` or ``resume``.
 
 From a shell: ``python -m simulator.control ENDPOINTS.json SERIAL stop_broker``.
 """
@@ -45,12 +50,41 @@ async def _authorization_control(printer: SimulatedPrinter, request: Mapping[str
     printer.reject_control = bool(request.get("on", True))
 
 
+_FINISH_SECONDS: Final = 7 * 24 * 3600.0  # longer than any simulated job
+
+
+async def _job(printer: SimulatedPrinter, request: Mapping[str, Any]) -> None:
+    engine = printer.engine
+    step = str(request.get("do"))
+    if step == "start":
+        engine.start_job(
+            str(request.get("name", "Benchy")), minutes=float(request.get("minutes", 30))
+        )
+    elif step == "finish":
+        engine.advance(_FINISH_SECONDS / engine.speedup)
+    elif step == "fail":
+        engine.fail_job(int(request.get("code", 0x03004000)))
+    elif step in {"stop", "pause", "resume"}:
+        engine.handle_request({"print": {"command": step, "sequence_id": "0", "param": ""}})
+    else:
+        raise _BadRequest("job: do is start, finish, fail, stop, pause or resume")
+
+
+async def _hms(printer: SimulatedPrinter, request: Mapping[str, Any]) -> None:
+    codes = request.get("codes", [])
+    if not isinstance(codes, list):
+        raise _BadRequest("hms: codes is a list of [attr, code] pairs")
+    printer.engine.set_hms([(int(attr), int(code)) for attr, code in codes])
+
+
 type _Action = Callable[[SimulatedPrinter, Mapping[str, Any]], Awaitable[None]]
 
 ACTIONS: Final[Mapping[str, _Action]] = {
     "stop_broker": _stop_broker,  # the printer is off the network (switched off, rebooting)
     "start_broker": _start_broker,  # it answers again on the same port; returns once it reports
     "authorization_control": _authorization_control,  # "on": true/false, as a firmware switch
+    "job": _job,  # a job's transitions (see the module docstring)
+    "hms": _hms,  # replace the health messages: "codes": [[attr, code], ...]
 }
 
 
@@ -156,6 +190,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--off", action="store_true", help="authorization_control: switch it off (default on)"
     )
+    parser.add_argument(
+        "--do",
+        choices=["start", "finish", "fail", "stop", "pause", "resume"],
+        help="job: which transition",
+    )
+    parser.add_argument(
+        "--code", type=lambda text: int(text, 0), help="job --do fail: the print error (0x...)"
+    )
+    parser.add_argument(
+        "--hms",
+        action="append",
+        default=[],
+        metavar="ATTR:CODE",
+        help="hms: a message to report (repeat; none clears them), e.g. 0x03000100:0x00010007",
+    )
     args = parser.parse_args(argv)
     serial = args.serial.upper()
     try:
@@ -166,7 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "access_code": printer["access_code"],
             "action": args.action,
             "on": not args.off,
+            "do": args.do,
+            "codes": [[int(part, 0) for part in pair.split(":", 1)] for pair in args.hms],
         }
+        if args.code is not None:
+            request["code"] = args.code
         asyncio.run(send_control(int(described["control_port"]), request))
     except StopIteration:
         print(f"simulator.control: no printer {serial} in {args.endpoints}", file=sys.stderr)  # noqa: T201

@@ -282,7 +282,13 @@ class VirtualPrinter:
 
     def set_print_error(self, code: int) -> None:
         """Set `print_error` (0 = none; e.g. 0x0300_400C "the task was canceled")."""
-        self._print["print_error"] = int(code)
+        self._process.error = int(code)
+
+    def fail_job(self, code: int) -> None:
+        """Stop the current job as a fault does (FAILED with `print_error` `code`)."""
+        why = self._process.fail(int(code))
+        if why is not None:
+            raise ValueError(why)
 
     def light_mode(self, node: str = "chamber_light") -> str | None:
         """Return the mode ("on", "off", "flashing") of a light node, None if absent."""

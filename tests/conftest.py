@@ -43,6 +43,7 @@ from custom_components.bambu_printer.const import (
     PLATFORMS,
 )
 from custom_components.bambu_printer.printer.cloud import CloudEndpoints, Region, mqtt_username
+from custom_components.bambu_printer.printer.error_texts import ErrorTextsUnavailable
 from simulator import issued
 from simulator.cloud_server import FakeBambuCloud, FakeCloudUser
 from simulator.device import SimulatedPrinter
@@ -269,6 +270,20 @@ def _no_deprecated_usage() -> Iterator[None]:
         yield
     if scanner.reports:
         pytest.fail("Home Assistant reported deprecated use:\n" + "\n".join(scanner.reports))
+
+
+@pytest.fixture(autouse=True)
+def _error_texts_offline(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Bambu's error text server is out of reach unless a test brings its fake one."""
+    if "error_text_server" in request.fixturenames:
+        yield
+        return
+
+    async def offline(*_args: Any, **_kwargs: Any) -> Any:
+        raise ErrorTextsUnavailable("offline in tests")
+
+    with patch("custom_components.bambu_printer.error_texts.async_fetch_error_texts", offline):
+        yield
 
 
 @pytest.fixture

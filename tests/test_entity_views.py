@@ -75,7 +75,7 @@ async def test_no_entity_misses_a_report_that_changes_it(
 async def test_a_report_reaches_only_the_entities_it_changes(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_printer_client: MagicMock
 ) -> None:
-    """A nozzle temperature report leaves the job, fan and AMS entities uncalled."""
+    """A nozzle temperature report reaches the temperature sensors and heaters only."""
     original = BambuEntity._handle_coordinator_update
     with patch.object(
         BambuEntity, "_handle_coordinator_update", autospec=True, side_effect=original
@@ -95,6 +95,8 @@ async def test_a_report_reaches_only_the_entities_it_changes(
             "sensor.p1p_nozzle_target_temperature",
             "sensor.p1p_bed_temperature",
             "sensor.p1p_bed_target_temperature",
+            "number.p1p_nozzle_heater",
+            "number.p1p_bed_heater",
         }
         assert entities > 30
 

@@ -58,6 +58,7 @@ PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.CAMERA,
+    Platform.EVENT,
     Platform.FAN,
     Platform.LIGHT,
     Platform.NUMBER,

@@ -12,6 +12,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .authorization import async_show_authorization_issue
 from .const import COMMAND_TIMEOUT, CONF_MODEL, DOMAIN, OPTION_READ_ONLY
+from .job_events import EventDispatcher
 from .printer.commands import needs_authorization, refused_for_authorization
 from .printer.errors import CommandRejected, CommandTimeout, NotConnected
 from .printer.models import PrinterModel, identify_from_product_name, identify_from_serial
@@ -56,6 +57,8 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         self._seen_versions: object = None
         self._remember_views(client.state)
         self._report_changed: frozenset[str] | None = None
+        self.events = EventDispatcher(hass, entry, client.serial, lambda: self.model, self.data)
+        self.events.on_texts = self.async_update_listeners
 
     @property
     def commands(self) -> CommandFactory:
@@ -106,6 +109,7 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
     def async_attach(self) -> None:
         """Start listening to the client; the entry's unload detaches again."""
         self._update_authorization_issue()
+        self.events.resume(self.client.state)
         self._unsubscribers = [
             self.client.add_update_listener(self._handle_report),
             self.client.add_availability_listener(self._handle_availability),
@@ -117,6 +121,7 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
         """Stop listening to the client; the repair issue goes with the entry."""
         while self._unsubscribers:
             self._unsubscribers.pop()()
+        self.events.clear()
         if self._authorization_shown:
             async_show_authorization_issue(
                 self.hass, self.serial, self.config_entry.title, required=False
@@ -131,6 +136,7 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
             self._firmware = firmware
             self._async_update_device(firmware, state.model)
         self._update_authorization_issue()
+        self.events.handle(state)
         self._report_changed = self._changed_views(state)
         try:
             self.async_set_updated_data(state)
@@ -197,8 +203,10 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
             return
         self._was_available = available
         if available:
+            self.events.resume(self.client.state)
             _LOGGER.info("Printer %s is back online", self.serial)
         else:
+            self.events.suspend()
             _LOGGER.info("Printer %s is unavailable; reconnecting in the background", self.serial)
         self.async_update_listeners()
 

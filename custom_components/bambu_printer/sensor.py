@@ -53,7 +53,6 @@ from .printer.state import (
 PARALLEL_UPDATES = 0
 
 DRYING_AMS = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})  # the units that dry filament
-HMS_WIKI = "https://wiki.bambulab.com/en/x1/troubleshooting/hmscode/{code}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +62,8 @@ class BambuSensorDescription(SensorEntityDescription):
     value_fn: Callable[[PrinterState], StateType | datetime]
     views: tuple[View[Any], ...]  # every view value_fn and attr_fn read
     attr_fn: Callable[[PrinterState], Mapping[str, Any] | None] = lambda _: None
+    # Attributes that need more than the state (Bambu's error texts, the model's wiki pages).
+    detail_fn: Callable[[BambuCoordinator], Mapping[str, Any] | None] | None = None
     exists_fn: Callable[[BambuCoordinator], bool] = lambda _: True
 
 
@@ -83,23 +84,35 @@ class TraySensorDescription(SensorEntityDescription):
     external: bool = True  # whether external spools have it too
 
 
-def _hms_attributes(state: PrinterState) -> dict[str, Any]:
-    return {
-        "codes": [
-            {
-                "code": message.full_code,
-                "severity": message.severity,
-                "module": message.module,
-                "url": HMS_WIKI.format(code=message.full_code),
-            }
-            for message in state.hms
-        ]
-    }
+def _hms_attributes(coordinator: BambuCoordinator) -> dict[str, Any]:
+    texts = coordinator.events.texts()
+    codes: list[dict[str, Any]] = []
+    for message in coordinator.data.hms:
+        code: dict[str, Any] = {
+            "code": message.full_code,
+            "severity": message.severity,
+            "module": message.module,
+            "url": coordinator.events.hms_url(message.full_code),
+        }
+        text = texts.hms_text(message.full_code) if texts is not None else None
+        if text is not None:
+            code["text"] = text
+        codes.append(code)
+    return {"codes": codes}
 
 
 def _print_error(state: PrinterState) -> str:
     error = state.print_error
     return error.formatted if error is not None and error.active else "none"
+
+
+def _print_error_attributes(coordinator: BambuCoordinator) -> dict[str, Any] | None:
+    error = coordinator.data.print_error
+    texts = coordinator.events.texts()
+    if error is None or not error.active or texts is None:
+        return None
+    text = texts.print_error_text(error.formatted)
+    return None if text is None else {"text": text}
 
 
 def _active_tray(state: PrinterState) -> str | None:
@@ -307,6 +320,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         translation_key="print_error",
         value_fn=_print_error,
         views=(PrinterState.print_error,),
+        detail_fn=_print_error_attributes,
         exists_fn=lambda coordinator: coordinator.data.reported.print_error,
     ),
     BambuSensorDescription(
@@ -315,7 +329,7 @@ PRINTER_SENSORS: tuple[BambuSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda state: len(state.hms),
         views=(PrinterState.hms,),
-        attr_fn=_hms_attributes,
+        detail_fn=_hms_attributes,
     ),
     BambuSensorDescription(
         key="firmware_version",
@@ -461,13 +475,16 @@ class BambuSensor(BambuEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Return details that belong with the value (e.g. the HMS codes)."""
-        return self.entity_description.attr_fn(self.coordinator.data)
+        """Return details that belong with the value (e.g. the HMS codes and their texts)."""
+        description = self.entity_description
+        if description.detail_fn is not None:
+            return description.detail_fn(self.coordinator)
+        return description.attr_fn(self.coordinator.data)
 
     def _shown_values(self) -> tuple[Any, ...]:
         state = self.coordinator.data
         description = self.entity_description
-        return (self.available, description.value_fn(state), description.attr_fn(state))
+        return (self.available, description.value_fn(state), self.extra_state_attributes)
 
 
 def _find_unit(state: PrinterState, ams_id: int) -> AmsUnit | None:

@@ -30,6 +30,10 @@ _MAX_STEP: Final = 5.0  # longest integration step while a job runs (keeps coupl
 _MAX_IDLE_STEP: Final = 60.0  # longest step otherwise (only exponential cooling happens)
 _PREHEAT_NOZZLE: Final = 140.0  # nozzle temperature while levelling/cleaning, as the start G-code
 _EPSILON: Final = 1e-9
+# `print_error` of a job the user stopped: Bambu's "The task was canceled." The printer sends
+# it with the stop and clears it a couple of seconds later (pybambu's example payload).
+CANCELED_ERROR: Final = 0x0300400C
+CANCEL_ERROR_SECONDS: Final = 3.0
 _SHORTEST_STEP: Final = 1e-6
 
 
@@ -49,6 +53,8 @@ class PrintProcess:
         self.last_job: Job | None = None  # the job that ended last (its fields stay reported)
         self._last_progress = (0, 0, 0, 0)
         self.last_start_epoch = 0
+        self.error = 0  # `print_error`: 0 none, else the code of what stopped or holds the job
+        self._error_clears_at: float | None = None
 
     @property
     def active(self) -> bool:
@@ -72,6 +78,7 @@ class PrintProcess:
         self.state = PREPARE
         self.fan_override.clear()
         self.last_start_epoch = job.start_epoch
+        self.error, self._error_clears_at = 0, None
 
     def pause(self) -> str | None:
         """Pause a preparing or running job; return why not when that is impossible."""
@@ -93,6 +100,16 @@ class PrintProcess:
         if self.job is None or not self.active:
             return f"cannot stop: gcode_state is {self.state}"
         self._finish(self.job, FAILED)
+        self.error = CANCELED_ERROR
+        self._error_clears_at = self.elapsed + CANCEL_ERROR_SECONDS
+        return None
+
+    def fail(self, code: int) -> str | None:
+        """End the job as the printer does on a fault: FAILED, `print_error` set to `code`."""
+        if self.job is None or not self.active:
+            return f"cannot fail: gcode_state is {self.state}"
+        self._finish(self.job, FAILED)
+        self.error, self._error_clears_at = code, None
         return None
 
     def set_speed(self, level: int) -> str | None:
@@ -114,6 +131,8 @@ class PrintProcess:
             self.elapsed += step
             remaining -= step
         self._update_phase()
+        if self._error_clears_at is not None and self.elapsed >= self._error_clears_at:
+            self.error, self._error_clears_at = 0, None
 
     def _time_to_event(self) -> float:
         job = self.job

@@ -55,6 +55,7 @@ class StatusWriter:
         progress = process.progress()
         percent, remaining, layer, total = progress
         pr["gcode_state"] = process.state
+        pr["print_error"] = process.error
         self._write_temperatures(pr)
         pr["mc_print_stage"] = "2" if process.active else "1"
         pr["mc_percent"] = percent

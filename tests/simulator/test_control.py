@@ -119,3 +119,63 @@ async def test_cli_with_control_names_its_port(leak_check: None, tmp_path: Path)
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_control_plays_job_and_hms_transitions(leak_check: None, tmp_path: Path) -> None:
+    """The control port starts, pauses, resumes, stops, fails and finishes jobs, and sets HMS."""
+    async with PrinterFarm(["P1S"], speedup=20, ca_dir=tmp_path / "ca") as farm:
+        control = ControlServer(farm)
+        await control.start()
+        try:
+            (p1s,) = farm.printers
+            engine = p1s.engine
+
+            async def send(action: str, **extra: Any) -> None:
+                request = {"serial": p1s.serial, "access_code": p1s.access_code}
+                await send_control(control.port, {**request, "action": action, **extra})
+
+            await send("job", do="start", name="Cube")
+            assert (engine.gcode_state, engine.job_name) == ("PREPARE", "Cube")
+            await send("job", do="pause")
+            assert engine.gcode_state == "PAUSE"
+            await send("job", do="resume")
+            await send("job", do="finish")
+            assert engine.gcode_state == "FINISH"
+            await send("job", do="start")
+            await send("job", do="stop")
+            assert (engine.gcode_state, engine.full_report()["print"]["print_error"]) == (
+                "FAILED",
+                0x0300400C,
+            )
+            await send("job", do="start")
+            await send("job", do="fail", code=0x03004000)
+            assert engine.full_report()["print"]["print_error"] == 0x03004000
+            with pytest.raises(RuntimeError, match="cannot fail"):
+                await send("job", do="fail")
+            with pytest.raises(RuntimeError, match="do is start"):
+                await send("job", do="explode")
+            await send("hms", codes=[[0x03000100, 0x00010007]])
+            assert engine.full_report()["print"]["hms"] == [
+                {"attr": 0x03000100, "code": 0x00010007}
+            ]
+            await send("hms", codes=[])
+            assert engine.full_report()["print"]["hms"] == []
+            with pytest.raises(RuntimeError, match="codes is a list"):
+                await send("hms", codes="x")
+
+            endpoints = tmp_path / "printers.json"
+            described = {"printers": farm.describe(), "control_port": control.port}
+            endpoints.write_text(json.dumps(described), encoding="utf-8")
+            base = [str(endpoints), p1s.serial]
+            assert await asyncio.to_thread(main, [*base, "job", "--do", "start"]) == 0
+            assert (
+                await asyncio.to_thread(
+                    main, [*base, "job", "--do", "fail", "--code", "0x0300400D"]
+                )
+                == 0
+            )
+            assert engine.full_report()["print"]["print_error"] == 0x0300400D
+            assert await asyncio.to_thread(main, [*base, "hms", "--hms", "0x0C000300:196615"]) == 0
+            assert engine.full_report()["print"]["hms"] == [{"attr": 0x0C000300, "code": 196615}]
+        finally:
+            await control.stop()
