@@ -13,6 +13,7 @@ from .connection import async_connection_settings
 from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry, BambuRuntimeData
+from .files import PrinterFiles
 from .printer.errors import AuthError, ConnectError, TlsError, TlsNameMismatch, TlsUntrusted
 from .printer.mqtt import PrinterClient
 
@@ -59,7 +60,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
     # Not listen_once: the entry may still be unloaded after the stop event, and removing a
     # one-time listener that already ran is an error.
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop_on_shutdown))
-    entry.runtime_data = BambuRuntimeData(coordinator=coordinator)
+    files = await PrinterFiles.async_create(hass, coordinator)
+    if files is not None:
+        entry.async_on_unload(files.async_attach())
+    entry.runtime_data = BambuRuntimeData(coordinator=coordinator, files=files)
 
     if coordinator.read_only:
         _async_remove_control_entities(hass, entry)

@@ -41,6 +41,7 @@ PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.CAMERA,
+    Platform.IMAGE,
     Platform.LIGHT,
     Platform.SENSOR,
 ]

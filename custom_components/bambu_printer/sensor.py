@@ -37,6 +37,7 @@ from .entity import (
     external_spool_side,
     tray_label,
 )
+from .print_details import print_detail_sensors
 from .printer.models import AmsKind
 from .printer.state import (
     NOZZLE_TYPES,
@@ -593,3 +594,4 @@ async def async_setup_entry(
     async_add_entities_as_found(
         coordinator, async_add_entities, lambda: _candidates(coordinator), _shape
     )
+    async_add_entities(print_detail_sensors(entry))
