@@ -5,7 +5,9 @@ from __future__ import annotations
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.json import json_loads
 
 from .account import async_sync_account, is_account_entry
@@ -13,9 +15,19 @@ from .connection import async_connection_settings
 from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry, BambuRuntimeData
+from .file_actions import async_setup_file_actions
 from .files import PrinterFiles
 from .printer.errors import AuthError, ConnectError, TlsError, TlsNameMismatch, TlsUntrusted
 from .printer.mqtt import PrinterClient
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions once; each names its printer by device."""
+    del config
+    async_setup_file_actions(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> bool:

@@ -249,3 +249,17 @@ def test_list_lines_as_printers_send_them() -> None:
     assert recent.modified == datetime(2025, 12, 30, 23, 10, tzinfo=UTC)
     assert parse_list_line("/", "total 12", now) is None
     assert parse_list_line("/", "drwxr-xr-x 2 0 0 0 Jan 1 2025 ..", now) is None
+
+
+async def test_a_job_can_catch_a_missing_file_and_go_on(card_printer: SimulatedPrinter) -> None:
+    """Inside one session, a 550 is RemoteFileNotFound (typed), and the next command works."""
+    storage = PrinterStorage(_settings(card_printer))
+
+    def job(session: ftps.FtpsSession) -> int:
+        try:
+            session.read("/cache/missing.3mf", max_bytes=1000)
+        except RemoteFileNotFound:
+            return len(session.read("/Cable clips.gcode.3mf", max_bytes=1 << 20))
+        return 0
+
+    assert await storage.async_run(job) > 0

@@ -18,7 +18,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -195,9 +195,18 @@ class _ImplicitFtps(ftplib.FTP_TLS):
 class FtpsSession:
     """One logged-in connection, used from its executor thread only."""
 
-    def __init__(self, ftp: _ImplicitFtps, deadline: float) -> None:
+    def __init__(self, ftp: _ImplicitFtps, deadline: float, where: str) -> None:
         self._ftp = ftp
         self._deadline = deadline
+        self._where = where
+
+    @contextlib.contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """Raise a refused command as the library's error, so a job can catch a missing file."""
+        try:
+            yield
+        except ftplib.error_perm as err:
+            raise _reply_error(err, self._where) from None
 
     def _check_deadline(self) -> None:
         if time.monotonic() > self._deadline:
@@ -214,7 +223,8 @@ class FtpsSession:
             if len(lines) < 10_000:
                 lines.append(line)
 
-        self._ftp.retrlines(f"LIST {folder}", keep)
+        with self._refusals():
+            self._ftp.retrlines(f"LIST {folder}", keep)
         now = datetime.now(UTC)
         return [entry for line in lines if (entry := parse_list_line(folder, line, now))]
 
@@ -222,8 +232,9 @@ class FtpsSession:
         """Return a file's size in bytes (None when the server does not say)."""
         _check_path(path)
         self._check_deadline()
-        self._ftp.voidcmd("TYPE I")
-        return self._ftp.size(path)
+        with self._refusals():
+            self._ftp.voidcmd("TYPE I")
+            return self._ftp.size(path)
 
     def download(self, path: str, sink: Callable[[bytes], object], *, max_bytes: int) -> int:
         """Pass a file's bytes to ``sink``; FileTooLarge once more than ``max_bytes`` came."""
@@ -239,7 +250,8 @@ class FtpsSession:
             self._check_deadline()
             sink(block)
 
-        self._ftp.retrbinary(f"RETR {path}", take, blocksize=_BLOCK)
+        with self._refusals():
+            self._ftp.retrbinary(f"RETR {path}", take, blocksize=_BLOCK)
         return received
 
     def read(self, path: str, *, max_bytes: int) -> bytes:
@@ -259,9 +271,13 @@ def _reply_error(err: ftplib.error_perm, where: str) -> BambuError:
     return FileTransferError(f"{where} refused: {reply[:120]}")
 
 
+def _where(settings: FtpsSettings) -> str:
+    return f"the file server at {settings.host}:{settings.port}"
+
+
 def _translate(err: Exception, settings: FtpsSettings) -> BambuError:
     """Turn what ftplib, ssl and socket raise into the library's typed errors."""
-    where = f"the file server at {settings.host}:{settings.port}"
+    where = _where(settings)
     if isinstance(err, BambuError):
         return err
     if isinstance(err, ssl.SSLError):
@@ -303,7 +319,7 @@ class PrinterStorage:
             ftp.connect(settings.host, settings.port)
             ftp.login(USERNAME, settings.access_code)
             ftp.prot_p()
-            result = job(FtpsSession(ftp, deadline))
+            result = job(FtpsSession(ftp, deadline, _where(settings)))
             with contextlib.suppress(Exception):
                 ftp.quit()
         except (OSError, EOFError, ftplib.Error, BambuError) as err:
