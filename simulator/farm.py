@@ -45,6 +45,7 @@ class PrinterFarm:
         report_interval: float = 1.0,
         printing: bool = False,
         camera: bool = False,
+        files: bool = False,
         directory: Path | None = None,
         ca_dir: Path | None = None,
     ) -> None:
@@ -57,6 +58,7 @@ class PrinterFarm:
         self.speedup = speedup
         self.report_interval = report_interval
         self.camera = camera
+        self.files = files
         self._directory = directory
         self._own_directory = directory is None
         self._ca_dir = ca_dir
@@ -120,6 +122,7 @@ class PrinterFarm:
                 directory=self._directory,
                 ca=self._ca,
                 camera=self.camera,
+                files=self.files,
                 authorization_control=spec.authorization_control,
             )
             for spec in self.specs

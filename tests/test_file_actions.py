@@ -15,8 +15,7 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer import files
-from custom_components.bambu_printer.const import DOMAIN, OPTION_READ_ONLY
-from custom_components.bambu_printer.files import CONF_FTPS_PORT
+from custom_components.bambu_printer.const import CONF_FTPS_PORT, DOMAIN, OPTION_READ_ONLY
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer, trusting_ca, wait_until
 

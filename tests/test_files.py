@@ -23,10 +23,11 @@ from custom_components.bambu_printer import files
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CONNECTION,
+    CONF_FTPS_PORT,
     CONF_SERIAL,
     CONNECTION_CLOUD,
 )
-from custom_components.bambu_printer.files import CONF_FTPS_PORT, storage_settings
+from custom_components.bambu_printer.files import storage_settings
 from custom_components.bambu_printer.printer.project import PNG_MAGIC
 from simulator.card import Project, build_3mf
 from simulator.device import SimulatedPrinter

@@ -20,8 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.bambu_printer import files
-from custom_components.bambu_printer.const import DOMAIN
-from custom_components.bambu_printer.files import CONF_FTPS_PORT
+from custom_components.bambu_printer.const import CONF_FTPS_PORT, DOMAIN
 from custom_components.bambu_printer.media_cache import _evict, encode_path
 from custom_components.bambu_printer.printer.project import PNG_MAGIC
 from simulator.device import SimulatedPrinter

@@ -20,7 +20,13 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_ACCESS_CODE, CONF_CONNECTION, CONF_SERIAL, CONNECTION_CLOUD
+from .const import (
+    CONF_ACCESS_CODE,
+    CONF_CONNECTION,
+    CONF_FTPS_PORT,
+    CONF_SERIAL,
+    CONNECTION_CLOUD,
+)
 from .printer.errors import BambuError, RemoteFileNotFound
 from .printer.ftps import FTPS_PORT, FtpsSession, FtpsSettings, PrinterStorage, RemoteFile
 from .printer.project import (
@@ -38,7 +44,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-CONF_FTPS_PORT: Final = "ftps_port"  # entry data: the file server's port behind a forward
 MAX_PROJECT_BYTES: Final = 256 << 20  # a 3mf with the G-code of a long multi-colour print
 SPOOL_IN_MEMORY: Final = 8 << 20  # larger downloads go to a temporary file
 TIMELAPSE_FOLDER: Final = "/timelapse"
