@@ -232,3 +232,41 @@ async def test_read_only_print_file_sends_nothing(
         )
     assert caught.value.translation_key == "read_only_mode"
     assert idle_printer.requests_received == before
+
+
+async def test_odd_requests_are_refused_unsent(
+    hass: HomeAssistant, idle_entry: MockConfigEntry, idle_printer: SimulatedPrinter
+) -> None:
+    """Not a 3mf, or skipping with nothing printing: plain words, nothing sent."""
+    before = idle_printer.requests_received
+    device_id = _device_id(hass, idle_printer)
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "print_file", {"device_id": device_id, "file": "/model.stl"}, blocking=True
+        )
+    assert caught.value.translation_key == "invalid_print_file"
+    with pytest.raises(ServiceValidationError) as idle:
+        await hass.services.async_call(
+            DOMAIN, "skip_objects", {"device_id": device_id, "objects": [1]}, blocking=True
+        )
+    assert idle.value.translation_key == "nothing_to_skip"
+    assert idle_printer.requests_received == before
+
+
+async def test_no_confirmation_is_a_timeout(
+    hass: HomeAssistant, idle_entry: MockConfigEntry, idle_printer: SimulatedPrinter
+) -> None:
+    """A printer that takes the request but never answers nor starts: command_timeout."""
+    idle_printer.silent = True
+    with (
+        patch("custom_components.bambu_printer.file_actions.COMMAND_TIMEOUT", 0.2),
+        pytest.raises(HomeAssistantError) as caught,
+    ):
+        await hass.services.async_call(
+            DOMAIN,
+            "print_file",
+            {"device_id": _device_id(hass, idle_printer), "file": "/Cable clips.gcode.3mf"},
+            blocking=True,
+        )
+    assert caught.value.translation_key == "command_timeout"
+    assert idle_printer.engine.gcode_state not in {"PREPARE", "RUNNING"}

@@ -188,3 +188,17 @@ def test_cache_removes_least_recently_used_beyond_its_limit(tmp_path: Path) -> N
     big.write_bytes(b"x" * 500)
     _evict(tmp_path, 150, big)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big"]
+
+
+async def test_an_unreachable_printer_says_so(
+    hass: HomeAssistant, media_entry: MockConfigEntry, card_printer: SimulatedPrinter
+) -> None:
+    """Browsing a printer whose file server is down is an error; other printers are unknown."""
+    assert card_printer.card is not None
+    await card_printer.card.stop()
+    with pytest.raises(media_source.MediaSourceError, match="could not list"):
+        await media_source.async_browse_media(hass, f"{ROOT}/{media_entry.entry_id}/timelapses")
+    with pytest.raises(media_source.Unresolvable):
+        await media_source.async_browse_media(hass, f"{ROOT}/not-an-entry")
+    with pytest.raises(media_source.Unresolvable):
+        await media_source.async_browse_media(hass, f"{ROOT}/{media_entry.entry_id}/elsewhere")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.image import ImageEntity
@@ -52,12 +53,14 @@ class PrintCoverImage(BambuFilesEntity, ImageEntity):
     _attr_translation_key = "cover_image"
     _attr_content_type = "image/png"
 
-    def __init__(self, hass: HomeAssistant, coordinator: BambuCoordinator, files: PrinterFiles):
+    def __init__(
+        self, hass: HomeAssistant, coordinator: BambuCoordinator, files: PrinterFiles
+    ) -> None:
         BambuFilesEntity.__init__(self, coordinator, files, "cover_image")
         ImageEntity.__init__(self, hass)
 
     @property
-    def image_last_updated(self) -> Any:
+    def image_last_updated(self) -> datetime | None:
         """Change with each print's picture (the frontend fetches it again then)."""
         return self.files.details_updated if self.files.details else None
 

@@ -33,6 +33,8 @@ from custom_components.bambu_printer.printer.ftps import (
     parse_list_line,
 )
 from custom_components.bambu_printer.printer.project import PNG_MAGIC, parse_project
+from custom_components.bambu_printer.printer.tls import create_ssl_context
+from simulator.ca import TestCA
 from simulator.device import SimulatedPrinter
 from simulator.testing import printer_ssl_context, start_printer
 
@@ -263,3 +265,60 @@ async def test_a_job_can_catch_a_missing_file_and_go_on(card_printer: SimulatedP
         return 0
 
     assert await storage.async_run(job) > 0
+
+
+async def test_a_dripping_welcome_hits_the_deadline(leak_check: None, tmp_path: Path) -> None:
+    """TLS up, then the welcome a byte at a time: each read is quick, the session is not."""
+    ca = TestCA(tmp_path / "ca")
+    pair = ca.issue("01P00A000000001")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pair.cert_path, pair.key_path)
+    handlers: list[asyncio.Task[object]] = []
+
+    async def drip(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(task)
+        for byte in b"220-" + b"x" * 1000:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    server = await asyncio.start_server(drip, "127.0.0.1", 0, ssl=context)
+    settings = FtpsSettings(
+        "127.0.0.1",
+        "01P00A000000001",
+        "12345678",
+        create_ssl_context(ca.cert_path),
+        server.sockets[0].getsockname()[1],
+        timeout=0.5,
+        deadline=0.5,
+    )
+    storage = PrinterStorage(settings)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FileTransferTimeout):
+            await storage.async_list("/")
+    finally:
+        server.close()
+        for handler in handlers:
+            handler.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await server.wait_closed()
+    assert time.monotonic() - started < 3
+
+
+async def test_cancelling_a_session_frees_the_printer(card_printer: SimulatedPrinter) -> None:
+    """A cancelled request cuts its connection; the next one runs at once."""
+    assert card_printer.card is not None
+    card_printer.card.server.stall = True
+    storage = PrinterStorage(_settings(card_printer, timeout=5.0))
+    task = asyncio.create_task(storage.async_list("/"))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 2
+    card_printer.card.server.stall = False
+    assert await storage.async_list("/timelapse")
