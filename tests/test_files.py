@@ -164,3 +164,33 @@ async def test_hostile_archive_leaves_the_print_unknown(
     )
     await hass.async_block_till_done()
     assert hass.states.get("sensor.h2d_print_weight").state == "12.6"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("capture", ["MOCK-H2D"])
+async def test_a_new_job_without_its_file_clears_the_last_print(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_printer_client: object,
+    mock_storage: FakeStorage,
+) -> None:
+    """The next print's details are unknown, not the previous print's, when its 3mf is missing."""
+    name = mock_printer_client.state.job.name  # type: ignore[attr-defined]
+    mock_storage.card.put(f"/cache/{name}.3mf", build_3mf(Project(name)))
+    await setup_entry(hass, mock_config_entry)
+    assert hass.states.get("sensor.h2d_print_weight").state == "12.6"  # type: ignore[union-attr]
+    cover = hass.states.get("image.h2d_cover_image")
+    assert cover is not None
+    assert cover.attributes["file"] == f"/cache/{name}.3mf"
+
+    # A MakerWorld print reports the profile's title, which names no file on the card.
+    await push_report(
+        hass,
+        mock_printer_client,
+        {"print": {"subtask_name": "PETG 0.2mm layer, 2 walls", "gcode_state": "PREPARE"}},
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.h2d_print_weight").state == "unknown"  # type: ignore[union-attr]
+    cover = hass.states.get("image.h2d_cover_image")
+    assert cover is not None
+    assert cover.state == "unknown"
+    assert cover.attributes["file"] is None

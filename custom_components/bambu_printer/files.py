@@ -149,12 +149,21 @@ class PrinterFiles:
         if state in ACTIVE and name and name != self._loaded_for:
             if name != self._trying:
                 self._trying, self._phases = name, set()
+                self._forget_last_print()
             printing = state is not GcodeState.PREPARE
             if printing not in self._phases:
                 self._phases.add(printing)
                 self._start("print details", self._async_fetch_details(job))
         if state in ENDED and previous in ACTIVE:
             self._start("timelapse", self._async_find_timelapse())
+
+    @callback
+    def _forget_last_print(self) -> None:
+        """Drop the last print's picture and readings: they do not describe a new print."""
+        if self.details is not None:
+            self.details = None
+            self.details_updated = dt_util.utcnow()
+            self._notify()
 
     def _start(self, what: str, job: Coroutine[Any, Any, None]) -> None:
         self.coordinator.config_entry.async_create_background_task(
@@ -177,6 +186,8 @@ class PrinterFiles:
         if details is None:
             _LOGGER.debug("No readable 3mf for %s in %s", job.name, paths)
             return
+        if job.name != self._trying:
+            return  # another print started meanwhile: these details are not its
         self.details = details
         self._loaded_for = job.name
         self.details_updated = dt_util.utcnow()
