@@ -245,6 +245,11 @@ async def test_odd_requests_are_refused_unsent(
             DOMAIN, "print_file", {"device_id": device_id, "file": "/model.stl"}, blocking=True
         )
     assert caught.value.translation_key == "invalid_print_file"
+    with pytest.raises(ServiceValidationError) as missing:
+        await hass.services.async_call(
+            DOMAIN, "print_file", {"device_id": device_id, "file": "/cache/gone.3mf"}, blocking=True
+        )
+    assert missing.value.translation_key == "file_not_found"
     with pytest.raises(ServiceValidationError) as idle:
         await hass.services.async_call(
             DOMAIN, "skip_objects", {"device_id": device_id, "objects": [1]}, blocking=True

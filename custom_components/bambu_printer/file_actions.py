@@ -22,6 +22,7 @@ from .const import COMMAND_TIMEOUT, DOMAIN
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .printer.commands import Command
+from .printer.errors import BambuError, RemoteFileNotFound
 from .printer.state import GcodeState, PrinterState
 
 SERVICE_PRINT_FILE: Final = "print_file"
@@ -57,13 +58,18 @@ SKIP_OBJECTS_SCHEMA: Final = vol.Schema(
 
 
 def _coordinator(hass: HomeAssistant, device_id: str) -> BambuCoordinator:
-    """Return the loaded printer a device id names, or say plainly that it names none."""
+    """Return the loaded printer a device id names; refuse at once in read-only mode."""
     device = dr.async_get(hass).async_get(device_id)
     if device is not None:
         for entry_id in device.config_entries:
             entry: BambuConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
             if entry is not None and entry.domain == DOMAIN and hasattr(entry, "runtime_data"):
-                return entry.runtime_data.coordinator
+                coordinator = entry.runtime_data.coordinator
+                if coordinator.read_only:
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN, translation_key="read_only_mode"
+                    )
+                return coordinator
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="unknown_printer")
 
 
@@ -105,6 +111,23 @@ async def _async_send_confirmed(
         effect.cancel()
 
 
+async def _async_check_file(coordinator: BambuCoordinator, path: str) -> None:
+    """Refuse a file the printer does not have (when its storage is reachable at all)."""
+    files = coordinator.config_entry.runtime_data.files
+    if files is None:
+        return
+    try:
+        await files.storage.async_run(lambda session: session.size(path))
+    except RemoteFileNotFound as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="file_not_found",
+            translation_placeholders={"file": path[:200]},
+        ) from err
+    except BambuError:
+        return  # the file server is unreachable: the printer itself will judge the file
+
+
 async def _async_print_file(call: ServiceCall) -> None:
     """Start printing a plate of a 3mf on the printer's storage."""
     coordinator = _coordinator(call.hass, call.data[ATTR_DEVICE_ID])
@@ -126,6 +149,7 @@ async def _async_print_file(call: ServiceCall) -> None:
             translation_key="invalid_print_file",
             translation_placeholders={"file": path[:200]},
         ) from err
+    await _async_check_file(coordinator, path)
     name = command.payload["print"]["subtask_name"]
     await _async_send_confirmed(
         coordinator,
