@@ -5,6 +5,7 @@ users only; paths outside the timelapse folder or that are not projects are refu
 """
 
 import os
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from http import HTTPStatus
@@ -21,7 +22,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.bambu_printer import files
 from custom_components.bambu_printer.const import CONF_FTPS_PORT, DOMAIN
-from custom_components.bambu_printer.media_cache import _evict, encode_path
+from custom_components.bambu_printer.media_cache import _evict, async_media_cache, encode_path
 from custom_components.bambu_printer.printer.project import PNG_MAGIC
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer, trusting_ca
@@ -202,3 +203,13 @@ async def test_an_unreachable_printer_says_so(
         await media_source.async_browse_media(hass, f"{ROOT}/not-an-entry")
     with pytest.raises(media_source.Unresolvable):
         await media_source.async_browse_media(hass, f"{ROOT}/{media_entry.entry_id}/elsewhere")
+
+
+async def test_the_cache_stays_out_of_backups(
+    hass: HomeAssistant, media_entry: MockConfigEntry
+) -> None:
+    """Backups take the configuration folder: fetched videos are kept in the temporary one."""
+    cache = await async_media_cache(hass)
+    assert not cache.directory.is_relative_to(hass.config.config_dir)
+    assert cache.directory.is_relative_to(tempfile.gettempdir())
+    assert cache.limit <= 512 << 20

@@ -1,9 +1,9 @@
 """Printer files fetched for the media browser: a size-bounded cache and the view serving it.
 
-Timelapses and plate pictures are fetched over FTPS when someone opens them, kept on disk
-under Home Assistant's configuration folder (``.cache/bambu_printer``), and the least recently
-used files are removed once the cache outgrows its limit. The view serves them to signed-in
-users only (the media browser signs its URLs).
+Timelapses and plate pictures are fetched over FTPS when someone opens them, kept on disk in
+the system's temporary folder (not the configuration folder: backups would take them along),
+and the least recently used files are removed once the cache outgrows its limit. The view
+serves them to signed-in users only (the media browser signs its URLs).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .printer.project import ProjectFileError, parse_project
 if TYPE_CHECKING:
     from .data import BambuConfigEntry
 
-CACHE_LIMIT: Final = 2 << 30  # bytes on disk for every printer's fetched files together
+CACHE_LIMIT: Final = 512 << 20  # bytes on disk for every printer's fetched files together
 MAX_PROJECT: Final = 256 << 20
 VIDEO_TYPES: Final = {".mp4": "video/mp4", ".avi": "video/x-msvideo"}
 KIND_VIDEO: Final = "video"
@@ -184,18 +184,28 @@ class PrinterMediaView(HomeAssistantView):
         return web.FileResponse(local, headers={"Content-Type": content_type(kind, path)})
 
 
-def async_media_cache(hass: HomeAssistant) -> MediaCache:
+def _cache_directory(config_dir: str) -> Path:
+    """Pick a folder outside the configuration (backups take that), one per installation."""
+    tag = hashlib.sha256(config_dir.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"{DOMAIN}-{tag}"
+
+
+async def async_media_cache(hass: HomeAssistant) -> MediaCache:
     """Return the shared cache, registering its view the first time."""
     cache: MediaCache | None = hass.data.get(_VIEW_KEY)
-    if cache is None:
-        cache = MediaCache(Path(hass.config.path(".cache", DOMAIN)))
-        hass.data[_VIEW_KEY] = cache
+    if cache is not None:
+        return cache
+    directory = await hass.async_add_executor_job(_cache_directory, hass.config.config_dir)
+    raced: MediaCache | None = hass.data.get(_VIEW_KEY)
+    if raced is not None:  # another caller got there while the folder was picked
+        return raced
+    cache = hass.data[_VIEW_KEY] = MediaCache(directory)
 
-        def entry(entry_id: str) -> BambuConfigEntry | None:
-            found = hass.config_entries.async_get_entry(entry_id)
-            if found is None or found.domain != DOMAIN or not hasattr(found, "runtime_data"):
-                return None
-            return found
+    def entry(entry_id: str) -> BambuConfigEntry | None:
+        found = hass.config_entries.async_get_entry(entry_id)
+        if found is None or found.domain != DOMAIN or not hasattr(found, "runtime_data"):
+            return None
+        return found
 
-        hass.http.register_view(PrinterMediaView(cache, entry))
+    hass.http.register_view(PrinterMediaView(cache, entry))
     return cache

@@ -44,7 +44,7 @@ THUMBNAIL_FOLDER = f"{TIMELAPSE_FOLDER}/thumbnail"
 
 async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
     """Set up the printers' media source."""
-    return PrinterMediaSource(hass, async_media_cache(hass))
+    return PrinterMediaSource(hass, await async_media_cache(hass))
 
 
 def _list_timelapses(session: FtpsSession) -> tuple[list[RemoteFile], set[str]]:
