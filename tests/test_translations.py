@@ -18,29 +18,86 @@ EXPECTED: Final = {"cs", "de", "es", "fr", "it", "ja", "nl", "pl", "pt-BR", "sv"
 # a text listed here may stay English only in that language.
 SAME_IN: Final[dict[str, frozenset[str]]] = {
     "de": frozenset(
-        {"Codes", "Global", "Host", "Host (optional)", "Offline", "Online", "Region", "Sport"}
-        | {"Standard", "Transparent", "Firmware", "Laser"}
+        {
+            "Codes",
+            "Firmware",
+            "Global",
+            "Host",
+            "Host (optional)",
+            "Laser",
+            "Offline",
+            "Online",
+            "Region",
+            "Sport",
+            "Standard",
+            "Transparent",
+        }
     ),
     "fr": frozenset(
-        {"Codes", "Global", "Sport", "Standard", "Transparent", "Firmware", "G-code", "Laser"}
-        | {"Module"}
+        {
+            "Codes",
+            "Firmware",
+            "G-code",
+            "Global",
+            "Laser",
+            "Module",
+            "Sport",
+            "Standard",
+            "Timelapse",
+            "Transparent",
+        }
     ),
-    "es": frozenset({"Global", "Host", "Error", "Firmware", "G-code"}),
+    "es": frozenset({"Error", "Firmware", "G-code", "Global", "Host", "Timelapse"}),
     "it": frozenset(
-        {"Host", "Ludicrous", "Online", "Password", "Slicing", "Sport", "Standard", "Firmware"}
-        | {"G-code", "Laser"}
+        {
+            "File",
+            "Firmware",
+            "G-code",
+            "Host",
+            "Laser",
+            "Ludicrous",
+            "Online",
+            "Password",
+            "Slicing",
+            "Sport",
+            "Standard",
+        }
     ),
     "nl": frozenset(
-        {"Camera", "Codes", "Host", "Ludicrous", "Offline", "Online", "Printers", "Sport"}
-        | {"Firmware", "G-code", "Laser", "Module", "Printer"}
+        {
+            "Camera",
+            "Codes",
+            "Firmware",
+            "G-code",
+            "Host",
+            "Laser",
+            "Ludicrous",
+            "Module",
+            "Offline",
+            "Online",
+            "Printer",
+            "Printers",
+            "Sport",
+            "Timelapse",
+        }
     ),
     "pl": frozenset(
-        {"Host", "Offline", "Online", "Region", "Sport", "Standard", "Firmware", "G-code", "Laser"}
+        {"Firmware", "G-code", "Host", "Laser", "Offline", "Online", "Region", "Sport", "Standard"}
     ),
-    "pt-BR": frozenset({"Global", "Host", "Firmware", "G-code", "Laser"}),
-    "cs": frozenset({"Offline", "Online", "Sport", "Standard", "Firmware", "Laser"}),
+    "pt-BR": frozenset({"Firmware", "G-code", "Global", "Host", "Laser"}),
+    "cs": frozenset({"Firmware", "Laser", "Offline", "Online", "Sport", "Standard", "Timelapse"}),
     "sv": frozenset(
-        {"Global", "Offline", "Online", "Region", "Sport", "Standard", "Transparent", "Laser"}
+        {
+            "Global",
+            "Laser",
+            "Offline",
+            "Online",
+            "Region",
+            "Sport",
+            "Standard",
+            "Timelapse",
+            "Transparent",
+        }
     ),
     "zh-Hans": frozenset({"G-code"}),
     "ja": frozenset({"G-code"}),
