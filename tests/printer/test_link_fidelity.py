@@ -168,8 +168,10 @@ async def test_pushes_that_keep_coming_are_not_restarted(leak_check: None) -> No
     """While reports arrive, no `pushing.start` is sent (it costs the printer a full report)."""
     async with (
         start_printer("P1S", printing=True) as printer,
-        connected_client(printer, restart_pushes_after=0.6),
+        connected_client(printer, restart_pushes_after=0.6) as client,
     ):
+        # The client's own get_version may still be on its way: count from its answer on.
+        await wait_until(lambda: bool(client.state.versions))
         requests = printer.requests_received
         await asyncio.sleep(1.5)
         assert printer.requests_received == requests
