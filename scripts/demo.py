@@ -6,6 +6,11 @@ integration linked in, completes onboarding, adds the printers through the integ
 config flow over Home Assistant's REST API, prints the dashboard's URL and runs until SIGINT
 or SIGTERM, then stops Home Assistant and the simulator (which stops its brokers).
 
+A fourth printer, a P1P, is left for the user: it listens on a loopback address of its own
+with a real printer's ports and announces itself like one, so Home Assistant lists it under
+"Discovered" and adds it with the access code alone. The announcements go to 127.0.0.1 on a
+free UDP port, where Home Assistant's listener is moved for the demo (``scripts/demo_hass``).
+
 Running it again reuses ``config/``: the printers keep their serial numbers and access code, so
 the existing entries are updated through the reconfigure flow (the simulator's ports change on
 every start) instead of being added twice. The end-to-end tests drive the same code.
@@ -43,8 +48,10 @@ from scripts.demo_api import (
     find_entry,
     printer_form,
 )
-from scripts.demo_ports import listened_by_other, reserve_port
+from scripts.demo_hass import DISCOVERY_PORT_ENV
+from scripts.demo_ports import free_udp_port, listened_by_other, reserve_port
 from simulator.farm import KEPT_CA_DIR
+from simulator.testing import own_loopback_address
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 TEMPLATE_CONFIG: Final = ROOT / "config"  # committed: configuration.yaml and the dashboard
@@ -92,6 +99,8 @@ PRINTERS: Final = (
     DemoPrinter("P1S", "01P00A000000001"),
     DemoPrinter("A1", "03900A000000001"),
 )
+# Not added by the demo: found on the "network" and added by the user with the access code.
+DISCOVERED: Final = DemoPrinter("P1P", "01S00A000000001")
 
 
 def _die_with_parent() -> None:  # pragma: no cover  (runs in the forked child)
@@ -135,6 +144,7 @@ class DemoStack:
         port: int = DEFAULT_PORT,
         speedup: float = DEFAULT_SPEEDUP,
         printers: Sequence[DemoPrinter] = PRINTERS,
+        discovered: DemoPrinter | None = DISCOVERED,
         ca_dir: Path = KEPT_CA_DIR,
         say: Callable[[str], None] | None = None,
     ) -> None:
@@ -144,6 +154,9 @@ class DemoStack:
         self.port = port
         self.speedup = speedup
         self.printers = tuple(printers)
+        self.discovered = discovered
+        self.discovered_host = ""  # its own loopback address, chosen in prepare()
+        self.discovery_port = 0  # where Home Assistant listens for announcements
         self._say = say or (lambda message: print(f"[demo] {message}", flush=True))  # noqa: T201
         self.simulator: asyncio.subprocess.Process | None = None
         self.hass: asyncio.subprocess.Process | None = None
@@ -221,6 +234,9 @@ class DemoStack:
         if USES_HTTP_STORE:
             self._store_http_config()
         self._access_code = self._secret("access_code", lambda: f"{secrets.randbelow(10**8):08d}")
+        if self.discovered is not None:
+            self.discovered_host = self._discovered_address()
+            self.discovery_port = free_udp_port(HOST)
         self._password = self._secret("owner_password", lambda: secrets.token_urlsafe(18))
         self._simulator_log = (self.state_dir / "simulator.log").open("wb")
         self._hass_log = (self.state_dir / "home-assistant.console.log").open("wb")
@@ -281,6 +297,21 @@ class DemoStack:
         }
         _write_private(self.config_dir / ".storage" / "http", json.dumps(data, indent=2) + "\n")
 
+    def _discovered_address(self) -> str:
+        """Return the discovered printer's address: last run's while free, else a new one.
+
+        Kept across runs so an entry added from the discovered card stays where it is; when
+        the address is taken, the new one reaches that entry through its announcements.
+        """
+        path = self.state_dir / "discovered_host"
+        if path.exists():
+            with contextlib.suppress(ValueError, RuntimeError):
+                kept = path.read_text(encoding="utf-8").strip()
+                return own_loopback_address(only=kept)
+        host = own_loopback_address()
+        path.write_text(host + "\n", encoding="utf-8")
+        return host
+
     def _secret(self, name: str, make: Callable[[], str]) -> str:
         """Return a value kept in .demo/ across runs, creating it the first time."""
         path = self.state_dir / name
@@ -320,6 +351,12 @@ class DemoStack:
             f"more printers: `python -m simulator{ca_option}`, then add them under Settings > "
             "Devices & services (README: Adding a printer by hand)"
         )
+        if self.discovered is not None:
+            self.say(
+                f"the {self.discovered.model} {self.discovered.serial} waits under Settings > "
+                "Devices & services, Discovered: add it with the access code in "
+                f"{self.state_dir / 'access_code'}"
+            )
         self.say(
             f"switch a printer off and on: `python -m simulator.control {self.endpoints_file} "
             "SERIAL stop_broker` (then start_broker; authorization_control [--off] too)"
@@ -330,9 +367,12 @@ class DemoStack:
         return time.monotonic() - self.started_at
 
     async def _start_simulator(self) -> None:
-        models = ",".join(printer.model for printer in self.printers)
+        printers = [*self.printers, *([self.discovered] if self.discovered else [])]
+        models = ",".join(printer.model for printer in printers)
         self.say(f"starting simulated printers {models} at {self.speedup:g}x speed")
         json_out = self.endpoints_file
+        # The discovered printer on its own address, the others on 127.0.0.1.
+        hosts = ["-"] * len(self.printers) + [self.discovered_host] * (self.discovered is not None)
         self.simulator = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -340,7 +380,10 @@ class DemoStack:
             "--printers",
             models,
             "--serials",
-            ",".join(printer.serial for printer in self.printers),
+            ",".join(printer.serial for printer in printers),
+            f"--hosts={','.join(hosts)}",
+            "--announce-port",
+            str(self.discovery_port),
             "--access-code",
             self._access_code,
             "--speedup",
@@ -374,7 +417,8 @@ class DemoStack:
         except TimeoutError as err:
             raise DemoError("the simulator did not start within 30 s") from err
         self._drain = asyncio.create_task(self._drain_simulator(stdout), name="demo drain")
-        self.endpoints = list(_read_json(json_out)["printers"])
+        added = {printer.serial for printer in self.printers}
+        self.endpoints = [e for e in _read_json(json_out)["printers"] if e["serial"] in added]
 
     async def _drain_simulator(self, stdout: asyncio.StreamReader) -> None:
         """Keep reading the simulator's output so it never blocks on a full pipe."""
@@ -383,7 +427,12 @@ class DemoStack:
 
     async def _start_hass(self) -> None:
         ca_path = str(self.endpoints[0]["ca_path"])
-        env = {**os.environ, "PYTHONPATH": str(ROOT), PORT_ENV: str(self.port)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            PORT_ENV: str(self.port),
+            DISCOVERY_PORT_ENV: str(self.discovery_port),
+        }
         self.say(f"starting Home Assistant from {self.config_dir}")
         self.hass = await asyncio.create_subprocess_exec(
             sys.executable,

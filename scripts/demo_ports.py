@@ -62,3 +62,10 @@ def listened_by_other(port: int, pid: int) -> bool:
     """Return whether a process other than ``pid`` listens on the port (False without /proc)."""
     listening = _listening_inodes(port)
     return bool(listening) and not listening <= _socket_inodes(pid)
+
+
+def free_udp_port(host: str) -> int:
+    """Return a UDP port free on ``host`` right now (for the printers' announcements)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

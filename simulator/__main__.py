@@ -8,11 +8,14 @@ the demo's), so a printer started by hand can be added to the running demo in it
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from custom_components.bambu_printer.printer.discovery import DISCOVERY_PORT
 
 from .broker import BrokerError
 from .control import ControlServer
@@ -35,6 +38,29 @@ def _serials(value: str) -> list[str]:
     if len(set(serials)) != len(serials):
         raise argparse.ArgumentTypeError("every printer needs its own serial")
     return serials
+
+
+def _hosts(value: str) -> list[str | None]:
+    hosts: list[str | None] = []
+    for host in (part.strip() for part in value.split(",")):
+        if host in {"", "-"}:
+            hosts.append(None)
+            continue
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback or host == "127.0.0.1":
+            raise argparse.ArgumentTypeError(f"not an address of its own on loopback: {host!r}")
+        hosts.append(host)
+    return hosts
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port < 65536:
+        raise argparse.ArgumentTypeError("not a UDP port")
+    return port
 
 
 def _positive(value: str) -> float:
@@ -82,6 +108,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: random); fixed serials let Home Assistant keep its entries across runs",
     )
     parser.add_argument(
+        "--hosts",
+        type=_hosts,
+        default=None,
+        help="comma-separated loopback addresses of their own (127.x.y.z, not 127.0.0.1), one "
+        "per printer in --printers order, '-' for none; such a printer listens on the real "
+        "ports (MQTT 8883, camera 6000) and can be added from its announcement alone",
+    )
+    parser.add_argument(
+        "--announce-port",
+        type=_port,
+        default=DISCOVERY_PORT,
+        help="UDP port on 127.0.0.1 the printers announce themselves to, as real ones do on the "
+        f"LAN (default {DISCOVERY_PORT}; 0: no announcements)",
+    )
+    parser.add_argument(
         "--camera", action="store_true", help="serve the JPEG camera of P1/A1 printers"
     )
     parser.add_argument(
@@ -111,6 +152,11 @@ async def run(args: argparse.Namespace) -> int:
         print("simulator: --serials needs one serial per printer", file=sys.stderr)
         return 2
     serials += [None] * (len(args.printers) - len(serials))
+    hosts: list[str | None] = list(args.hosts or [])
+    if len(hosts) > len(args.printers):
+        print("simulator: --hosts names more printers than --printers", file=sys.stderr)
+        return 2
+    hosts += [None] * (len(args.printers) - len(hosts))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -122,8 +168,9 @@ async def run(args: argparse.Namespace) -> int:
             access_code=args.access_code,
             printing=args.printing,
             authorization_control=args.authorization_control,
+            host=host,
         )
-        for model, serial in zip(args.printers, serials, strict=True)
+        for model, serial, host in zip(args.printers, serials, hosts, strict=True)
     ]
     farm = PrinterFarm(
         specs,
@@ -131,6 +178,7 @@ async def run(args: argparse.Namespace) -> int:
         report_interval=args.report_interval,
         camera=args.camera,
         ca_dir=args.ca_dir,
+        announce_port=args.announce_port or None,
     )
     try:
         await farm.start()

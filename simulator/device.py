@@ -29,6 +29,7 @@ from custom_components.bambu_printer.printer.errors import BambuError
 from custom_components.bambu_printer.printer.models import SERIAL_PREFIXES
 from custom_components.bambu_printer.printer.mqtt_link import MqttLink, open_mqtt_link
 
+from .announce import ANNOUNCE_INTERVAL, Announcer, default_name, notify_packet
 from .broker import Broker
 from .ca import TestCA
 from .engine import MODELS, VirtualPrinter, normalize_model
@@ -98,6 +99,12 @@ class SimulatedPrinter:
     client can verify the broker under a cloud broker's host name, as it does for Bambu's cloud
     broker; the Common Name is then listed too, so the LAN check against the serial still works.
     Give the broker a cloud-style login with ``broker.set_password(f"u_{uid}", token)``.
+
+    ``host`` is the loopback address the printer listens on: printers of a farm share
+    127.0.0.1 on free ports; a printer on an address of its own (``127.x.y.z``) can listen
+    where real ones do (``port=8883``, ``camera_port=6000``) and so be found and added through
+    its announcements alone. With ``announce_port`` it announces itself every
+    ``announce_interval`` seconds, as real printers do, to 127.0.0.1 on that UDP port.
     """
 
     def __init__(
@@ -118,11 +125,20 @@ class SimulatedPrinter:
         camera: bool = False,
         server_names: Sequence[str] = (),
         authorization_control: bool = False,
+        host: str = "127.0.0.1",
+        camera_port: int = 0,
+        announce_port: int | None = None,
+        announce_interval: float = ANNOUNCE_INTERVAL,
+        name: str | None = None,
     ) -> None:
         if not report_interval > 0:
             raise ValueError("report_interval must be positive")
+        if not _is_ip(host) or not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"a simulated printer listens on loopback only, not {host!r}")
         self.model = normalize_model(model)
         self.serial = serial or make_serial(self.model)
+        self._host = host
+        self.name = name or default_name(self.serial)
         self.access_code = access_code or make_access_code()
         self.report_interval = report_interval
         # Real printers report on their own clocks; printers started together must not report
@@ -137,6 +153,7 @@ class SimulatedPrinter:
             seed=seed,
             epoch=time.time(),
             authorization_control=authorization_control,
+            ip=host,
         )
         self._printing = printing
         self._own_directory = directory is None
@@ -149,6 +166,14 @@ class SimulatedPrinter:
         self._server_names = tuple(server_names)
         self._camera_wanted = camera
         self._camera: CameraServer | None = None
+        self._camera_port = camera_port
+        self._announcer = (
+            None
+            if announce_port is None
+            else Announcer(
+                self.notify_packet, source=host, port=announce_port, interval=announce_interval
+            )
+        )
         self._device_password = secrets.token_urlsafe(18)
         remember(self.access_code)
         remember(self._device_password)
@@ -169,7 +194,7 @@ class SimulatedPrinter:
     @property
     def host(self) -> str:
         """Return the address clients connect to."""
-        return "127.0.0.1"
+        return self._host
 
     @property
     def port(self) -> int:
@@ -225,6 +250,17 @@ class SimulatedPrinter:
     def connected(self) -> bool:
         """Return whether the printer's own link to its broker is up."""
         return self._link is not None and not self._link.closed
+
+    def notify_packet(self) -> bytes:
+        """Return this printer's LAN announcement as a real printer sends it."""
+        return notify_packet(
+            serial=self.serial,
+            host=self.host,
+            model=self.engine.profile.model,
+            name=self.name,
+            firmware=self.engine.profile.ota_version,
+            signal=-50,
+        )
 
     def describe(self) -> dict[str, Any]:
         """Return how to reach this printer (for the CLI's output and scripts)."""
@@ -287,6 +323,7 @@ class SimulatedPrinter:
             keyfile=pair.key_path,
             cafile=signer.cert_path,
             users={CLIENT_USERNAME: self.access_code, _DEVICE_USERNAME: self._device_password},
+            host=self.host,
             port=self._port,
             answers_tls13=self.model not in _IGNORES_TLS13,
         )
@@ -300,6 +337,8 @@ class SimulatedPrinter:
         self._tasks.append(loop.create_task(self._report_loop(), name=f"sim {self.serial} reports"))
         if self._camera_wanted and not MODELS[self.model].rtsp:
             await self._start_camera(pair.cert_path, pair.key_path)
+        if self._announcer is not None:
+            await self._announcer.start()
 
     async def _start_camera(self, certfile: Path, keyfile: Path) -> None:
         from .camera_server import CameraServer  # noqa: PLC0415  (Pillow only when needed)
@@ -322,11 +361,15 @@ class SimulatedPrinter:
                 )
             )
 
-        self._camera = CameraServer(context, self.access_code, frame)
+        self._camera = CameraServer(
+            context, self.access_code, frame, host=self.host, port=self._camera_port
+        )
         await self._camera.start()
 
     async def stop(self) -> None:
         """Stop reporting, close the link, stop the broker and remove temporary files."""
+        if self._announcer is not None:
+            await self._announcer.stop()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()

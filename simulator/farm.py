@@ -12,10 +12,15 @@ from typing import Any, Self
 from .ca import TestCA
 from .device import SimulatedPrinter
 
-__all__ = ["KEPT_CA_DIR", "PrinterFarm", "PrinterSpec"]
+__all__ = ["CAMERA_PORT", "KEPT_CA_DIR", "MQTT_PORT", "PrinterFarm", "PrinterSpec"]
 
 KEPT_CA_DIR = Path(__file__).resolve().parents[1] / ".demo" / "ca"
 """Where the demo and ``python -m simulator`` keep their one CA (git ignores it)."""
+
+# Where real printers listen (MQTT over TLS, the P1/A1 JPEG camera); a printer on an address
+# of its own listens there too.
+MQTT_PORT = 8883
+CAMERA_PORT = 6000
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class PrinterSpec:
     access_code: str | None = None
     printing: bool = False
     authorization_control: bool = False  # print control refused, as without Developer mode
+    host: str | None = None  # an address of its own (127.x.y.z) with the real ports
 
 
 class PrinterFarm:
@@ -34,7 +40,8 @@ class PrinterFarm:
 
     Use as ``async with PrinterFarm(["X1C", "P1S"], speedup=20) as farm:``; ``farm.ca_path``
     is the one CA file a client needs, ``farm.printers`` the running printers. With ``ca_dir``
-    the CA is kept there and reused by later farms, so a client keeps trusting it.
+    the CA is kept there and reused by later farms, so a client keeps trusting it. With
+    ``announce_port`` every printer announces itself to 127.0.0.1 on that UDP port.
     """
 
     def __init__(
@@ -47,6 +54,7 @@ class PrinterFarm:
         camera: bool = False,
         directory: Path | None = None,
         ca_dir: Path | None = None,
+        announce_port: int | None = None,
     ) -> None:
         self.specs = [
             spec if isinstance(spec, PrinterSpec) else PrinterSpec(spec, printing=printing)
@@ -60,6 +68,7 @@ class PrinterFarm:
         self._directory = directory
         self._own_directory = directory is None
         self._ca_dir = ca_dir
+        self.announce_port = announce_port
         self._ca: TestCA | None = None
         self.printers: list[SimulatedPrinter] = []
 
@@ -121,6 +130,8 @@ class PrinterFarm:
                 ca=self._ca,
                 camera=self.camera,
                 authorization_control=spec.authorization_control,
+                announce_port=self.announce_port,
+                **_address(spec),
             )
             for spec in self.specs
         ]
@@ -148,3 +159,10 @@ class PrinterFarm:
         if self._own_directory and self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
             self._directory = None
+
+
+def _address(spec: PrinterSpec) -> dict[str, Any]:
+    """Return where a printer listens: 127.0.0.1 on free ports, or its own address as real."""
+    if spec.host is None:
+        return {}
+    return {"host": spec.host, "port": MQTT_PORT, "camera_port": CAMERA_PORT}

@@ -5,7 +5,11 @@ or script can use them; ``tests/*/conftest.py`` wrap them in fixtures.
 """
 
 import asyncio
+import contextlib
+import ipaddress
 import os
+import random
+import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -22,6 +26,7 @@ from custom_components.bambu_printer.printer.mqtt import (
 from custom_components.bambu_printer.printer.tls import create_ssl_context
 
 from .device import SimulatedPrinter
+from .farm import CAMERA_PORT, MQTT_PORT
 
 __all__ = [
     "FAST_BACKOFF",
@@ -30,6 +35,7 @@ __all__ = [
     "client_settings",
     "connected_client",
     "fast_sleep",
+    "own_loopback_address",
     "printer_ssl_context",
     "start_printer",
     "trusting_ca",
@@ -57,6 +63,36 @@ def trusting_ca(ca_path: Path) -> Iterator[None]:
             yield
         finally:
             tls.clear_ssl_context_cache()
+
+
+def own_loopback_address(rng: random.Random | None = None, *, only: str | None = None) -> str:
+    """Return a loopback address (127.x.y.z) whose real printer ports are free right now.
+
+    A printer there listens where real ones do, so it can be added from its announcement.
+    Chosen at random, so tests and demos running side by side do not meet; with ``only``, that
+    address or RuntimeError (ValueError when it is not a loopback address of its own).
+    """
+    if only is not None:
+        address = ipaddress.IPv4Address(only)
+        if not address.is_loopback or only == "127.0.0.1":
+            raise ValueError(f"not a loopback address of its own: {only}")
+        candidates = [only]
+    else:
+        rng = rng or random.Random()
+        candidates = [
+            f"127.{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            for _ in range(100)
+        ]
+    for host in candidates:
+        with contextlib.ExitStack() as stack:
+            try:
+                for port in (MQTT_PORT, CAMERA_PORT):
+                    sock = stack.enter_context(socket.socket())
+                    sock.bind((host, port))
+            except OSError:
+                continue
+            return host
+    raise RuntimeError("no free loopback address found")
 
 
 async def fast_sleep(delay: float) -> None:

@@ -28,7 +28,7 @@ from syrupy.assertion import SnapshotAssertion
 # Import our package before Home Assistant starts, so the test plugin's own
 # `custom_components` package cannot shadow it.
 import custom_components.bambu_printer  # noqa: F401
-from custom_components.bambu_printer import account
+from custom_components.bambu_printer import account, discovery
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CONNECTION,
@@ -284,6 +284,25 @@ def _error_texts_offline(request: pytest.FixtureRequest) -> Iterator[None]:
 
     with patch("custom_components.bambu_printer.error_texts.async_fetch_error_texts", offline):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _discovery_on_loopback(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the LAN discovery listener on loopback, on a free port (the network rule).
+
+    Tests without sockets (the mocked client's) get no listener: nothing could reach it.
+    Tests that enable sockets get them before any entry sets up, whichever fixture asks.
+    """
+    monkeypatch.setattr(discovery, "LISTEN_HOST", "127.0.0.1")
+    monkeypatch.setattr(discovery, "LISTEN_PORT", 0)
+    if "socket_enabled" in request.fixturenames:
+        request.getfixturevalue("socket_enabled")
+    else:
+
+        async def no_socket(_self: discovery.PrinterDiscovery) -> None:
+            return None
+
+        monkeypatch.setattr(discovery.PrinterDiscovery, "async_start", no_socket)
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ async def test_local_flow_timeout(
     hass: HomeAssistant, printer: SimulatedPrinter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A printer that accepts the connection but never reports gives timeout."""
-    monkeypatch.setattr(config_flow, "VALIDATE_TIMEOUT", 0.5)
+    monkeypatch.setattr(flow_input, "VALIDATE_TIMEOUT", 0.5)
     printer.silent = True
     flow_id = await start_local_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, local_input(printer))
@@ -145,7 +145,7 @@ async def test_local_flow_unexpected_error(
 ) -> None:
     """A bug while validating is logged and shown as unknown, never as a crash."""
     flow_id = await start_local_flow(hass)
-    with patch.object(config_flow.PrinterClient, "async_connect", side_effect=RuntimeError("boom")):
+    with patch.object(flow_input.PrinterClient, "async_connect", side_effect=RuntimeError("boom")):
         result = await hass.config_entries.flow.async_configure(flow_id, local_input(printer))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unknown"}

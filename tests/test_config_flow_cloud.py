@@ -28,7 +28,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bambu_printer import account, config_flow, flow_input
+from custom_components.bambu_printer import account, config_flow, flow_discovery, flow_input
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CONNECTION,
@@ -659,7 +659,9 @@ def test_every_step_error_and_abort_has_a_translation() -> None:
     steps: set[Any] = set()
     errors: set[Any] = set(_CLOUD_ERRORS_USED)
     aborts: set[Any] = set()
-    for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+    modules = (source, Path(flow_discovery.__file__))
+    trees = [ast.parse(module.read_text("utf-8")) for module in modules]
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.keyword) and isinstance(node.value, ast.Constant):
             if node.arg == "step_id":
                 steps.add(node.value.value)
@@ -682,6 +684,7 @@ def test_every_step_error_and_abort_has_a_translation() -> None:
     assert steps - {"init"} <= set(config["step"])
     assert "init" in strings["options"]["step"]
     assert {"cloud_printer", "reauth_account", "cloud_code", "cloud_tfa"} <= steps
+    assert "discovery_confirm" in steps
     assert errors <= set(config["error"]), errors - set(config["error"])
     assert {"no_printers", "wrong_account", "account_missing"} <= aborts
     assert aborts <= set(config["abort"]), aborts - set(config["abort"])

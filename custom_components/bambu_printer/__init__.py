@@ -15,6 +15,7 @@ from .connection import async_connection_settings
 from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry, BambuRuntimeData
+from .discovery import async_start_discovery
 from .printer.errors import AuthError, ConnectError, TlsError, TlsNameMismatch, TlsUntrusted
 from .printer.mqtt import PrinterClient
 from .services import async_setup_services
@@ -32,8 +33,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
     """Connect to the printer, wait for its full state, then create the entities.
 
     Entries added through a Bambu account first check the account (token, access code, new
-    and removed printers); see `account.async_sync_account`.
+    and removed printers); see `account.async_sync_account`. The LAN discovery listener opens
+    first, so a printer that moved to another address is found while this entry retries.
     """
+    await async_start_discovery(hass)
     if is_account_entry(entry.data):
         await async_sync_account(hass, entry)
     settings = await async_connection_settings(hass, entry.data)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import suppress
 from typing import Any, Final
 
 import voluptuous as vol
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
@@ -28,13 +26,12 @@ from homeassistant.const import (
     CONF_PASSWORD,
     CONF_PORT,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 from homeassistant.helpers.typing import DiscoveryInfoType
 
 from . import account
-from .connection import async_connection_settings
 from .const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
@@ -51,16 +48,16 @@ from .const import (
     OPTION_CAMERA,
     OPTION_READ_ONLY,
     SECTION_ADVANCED,
-    VALIDATE_TIMEOUT,
 )
 from .data import BambuConfigEntry
+from .flow_discovery import LanDiscoverySteps
 from .flow_input import (
     ERROR_ACCESS_CODE,
     ERROR_ACCOUNT,
     account_connection,
+    async_try,
     check_access_code,
     check_account,
-    connect_problem,
     local_input,
 )
 from .printer.cloud import (
@@ -82,9 +79,7 @@ from .printer.cloud import (
     NeedsVerifyCode,
     Region,
 )
-from .printer.errors import AuthError, CommandError, ConnectError, TlsError
 from .printer.models import PrinterModel, identify_from_product_name
-from .printer.mqtt import PrinterClient
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -172,41 +167,7 @@ def _typed(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in user_input.items() if key != CONF_ACCESS_CODE}
 
 
-async def _async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> PrinterModel:
-    """Connect like the integration will, wait for a report, and tell which model answered.
-
-    Raises the library's typed errors; the caller maps them to form errors.
-    """
-    client = PrinterClient(await async_connection_settings(hass, data))
-    try:
-        await client.async_connect(timeout=VALIDATE_TIMEOUT)
-        # The module list that names the model may trail the first status report; ask for
-        # it and wait, since the entry's title needs the model. Old firmware may not answer.
-        with suppress(CommandError):
-            await client.async_request(client.commands.get_version(), timeout=5)
-        return client.state.model or PrinterModel.UNKNOWN
-    finally:
-        await client.async_stop()
-
-
-async def _async_try(
-    hass: HomeAssistant, data: Mapping[str, Any], name_field: str = "base"
-) -> tuple[dict[str, str], dict[str, str], PrinterModel]:
-    """Validate and return (errors by field, message placeholders, model)."""
-    try:
-        model = await _async_validate(hass, data)
-    except (TlsError, AuthError, ConnectError) as err:  # their messages carry no secrets
-        level = logging.WARNING if isinstance(err, TlsError) else logging.DEBUG
-        _LOGGER.log(level, "Checking the connection to %s failed: %s", data[CONF_SERIAL], err)
-        field, key, placeholders = connect_problem(err, data, name_field)
-        return {field: key}, placeholders, PrinterModel.UNKNOWN
-    except Exception:
-        _LOGGER.exception("Unexpected error while connecting to the printer")
-        return {"base": "unknown"}, {}, PrinterModel.UNKNOWN
-    return {}, {}, model
-
-
-class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
+class BambuConfigFlow(LanDiscoverySteps, domain=DOMAIN):
     """Add a Bambu Lab printer."""
 
     VERSION = 1
@@ -236,7 +197,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 await self.async_set_unique_id(data[CONF_SERIAL])
                 self._abort_if_unique_id_configured()
-                errors, placeholders, model = await _async_try(self.hass, data, CONF_SERIAL)
+                errors, placeholders, model = await async_try(self.hass, data, CONF_SERIAL)
             if not errors:
                 data[CONF_CONNECTION] = CONNECTION_LOCAL
                 data[CONF_MODEL] = model.key
@@ -271,7 +232,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_ACCESS_CODE] = ERROR_ACCESS_CODE
             else:
                 data = {**entry.data, CONF_ACCESS_CODE: code}
-                errors, found, _model = await _async_try(self.hass, data)
+                errors, found, _model = await async_try(self.hass, data)
                 placeholders.update(found)
             if not errors:
                 return self.async_update_reload_and_abort(
@@ -305,7 +266,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
             data[CONF_SERIAL] = entry.data[CONF_SERIAL]
             data.setdefault(CONF_ACCESS_CODE, entry.data[CONF_ACCESS_CODE])
             if not errors:
-                errors, found, _model = await _async_try(self.hass, data, CONF_HOST)
+                errors, found, _model = await async_try(self.hass, data, CONF_HOST)
                 placeholders.update(found)
             if not errors:
                 # A cleared camera port goes back to the model's default.
@@ -332,7 +293,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data, errors = account_connection(entry.data, user_input)
             if not errors:
-                errors, found, _model = await _async_try(self.hass, data, CONF_HOST)
+                errors, found, _model = await async_try(self.hass, data, CONF_HOST)
                 placeholders.update(found)
             if not errors:
                 return self.async_update_reload_and_abort(entry, data=data)
@@ -578,7 +539,7 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
                 user_input,
             )
             if not errors:
-                errors, found, model = await _async_try(self.hass, data, CONF_HOST)
+                errors, found, model = await async_try(self.hass, data, CONF_HOST)
                 placeholders.update(found)
             if not errors:
                 # Old firmware may not name the model; the account's product name does.
@@ -627,7 +588,9 @@ class BambuConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_integration_discovery(
         self, discovery_info: DiscoveryInfoType
     ) -> ConfigFlowResult:
-        """Offer a printer bound to the account after the account's entries were added."""
+        """Offer a printer heard on the LAN, or one bound to the account after its entries."""
+        if account.DISCOVERY_PRINTER not in discovery_info:
+            return await self.async_step_lan_discovery(discovery_info)
         printer: CloudPrinter = discovery_info[account.DISCOVERY_PRINTER]
         await self.async_set_unique_id(printer.serial)
         self._abort_if_unique_id_configured()

@@ -5,18 +5,23 @@ number is 15 letters and digits, upper case (lower case is upper-cased, as Bambu
 a LAN access code is 8 characters (kept as typed: the printer compares it exactly); a
 host is an IP address or a DNS name (labels of 1-63 letters, digits or hyphens, at most 253
 characters). Checking them here keeps malformed input away from the network code, which would
-otherwise fail with an unhelpful error.
+otherwise fail with an unhelpful error. What passes is then tried on the printer
+(`async_try`), whose failures become form errors too; every setup form shares that check.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any, Final
 
 from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
 
+from .connection import async_connection_settings
 from .const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
@@ -26,9 +31,11 @@ from .const import (
     CONNECTION_LOCAL,
     MQTT_PORT,
     SECTION_ADVANCED,
+    VALIDATE_TIMEOUT,
 )
 from .printer.errors import (
     AuthError,
+    CommandError,
     ConnectError,
     ConnectTimeout,
     TlsError,
@@ -36,6 +43,10 @@ from .printer.errors import (
     TlsNameMismatch,
     TlsUntrusted,
 )
+from .printer.models import PrinterModel
+from .printer.mqtt import PrinterClient
+
+_LOGGER = logging.getLogger(__name__)
 
 # Form errors, one per field (translations/en.json, config.error).
 ERROR_HOST: Final = "invalid_host"
@@ -165,3 +176,37 @@ def connect_problem(
         return name_field, key, {"cert_name": err.presented, "serial": err.expected}
     _kind, local_key, cloud_key = next(row for row in CONNECT_ERRORS if isinstance(err, row[0]))
     return "base", cloud_key if cloud else local_key, {}
+
+
+async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> PrinterModel:
+    """Connect like the integration will, wait for a report, and tell which model answered.
+
+    Raises the library's typed errors; the caller maps them to form errors.
+    """
+    client = PrinterClient(await async_connection_settings(hass, data))
+    try:
+        await client.async_connect(timeout=VALIDATE_TIMEOUT)
+        # The module list that names the model may trail the first status report; ask for
+        # it and wait, since the entry's title needs the model. Old firmware may not answer.
+        with suppress(CommandError):
+            await client.async_request(client.commands.get_version(), timeout=5)
+        return client.state.model or PrinterModel.UNKNOWN
+    finally:
+        await client.async_stop()
+
+
+async def async_try(
+    hass: HomeAssistant, data: Mapping[str, Any], name_field: str = "base"
+) -> tuple[dict[str, str], dict[str, str], PrinterModel]:
+    """Validate and return (errors by field, message placeholders, model)."""
+    try:
+        model = await async_validate(hass, data)
+    except (TlsError, AuthError, ConnectError) as err:  # their messages carry no secrets
+        level = logging.WARNING if isinstance(err, TlsError) else logging.DEBUG
+        _LOGGER.log(level, "Checking the connection to %s failed: %s", data[CONF_SERIAL], err)
+        field, key, placeholders = connect_problem(err, data, name_field)
+        return {field: key}, placeholders, PrinterModel.UNKNOWN
+    except Exception:
+        _LOGGER.exception("Unexpected error while connecting to the printer")
+        return {"base": "unknown"}, {}, PrinterModel.UNKNOWN
+    return {}, {}, model

@@ -21,7 +21,7 @@ import yaml
 from playwright.async_api import Locator, Page, async_playwright, expect
 
 from custom_components.bambu_printer.const import OPTION_READ_ONLY
-from scripts.demo import PRINTERS, ROOT, USES_HTTP_STORE, wait_for
+from scripts.demo import DISCOVERED, PRINTERS, ROOT, USES_HTTP_STORE, wait_for
 from scripts.demo_api import HomeAssistantApi
 
 from .conftest import OUTPUT, DemoProcess
@@ -217,7 +217,7 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
     assert demo.url == f"{demo.base_url}/bambu-printers"
     assert len(demo.started("-m scripts.demo_hass")) == 1
     assert len(demo.started("-m simulator")) == 1
-    assert len(demo.started("mosquitto")) == len(PRINTERS)
+    assert len(demo.started("mosquitto")) == len([*PRINTERS, DISCOVERED])
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch_persistent_context(
@@ -434,7 +434,13 @@ async def _add_printer_in_the_ui(page: Page, demo: DemoProcess, printer: dict[st
         await picker.locator("input").first.fill("Bambu")
         await picker.get_by_text("Bambu Lab Printer").click()
         dialog = page.locator("dialog-data-entry-flow")
-        await dialog.get_by_text("Local network (access code)").click()
+        local = dialog.get_by_text("Local network (access code)")
+        # The demo's discovered P1P waits to be added: Home Assistant offers it first.
+        another = page.get_by_text("Set up another instance of Bambu Lab Printer")
+        await expect(local.or_(another)).to_be_visible()
+        if await another.is_visible():
+            await another.click()
+        await local.click()
         await (await _form_field(dialog, "Host")).fill(str(printer["host"]))
         await (await _form_field(dialog, "Serial number")).fill(str(printer["serial"]))
         await (await _form_field(dialog, "Access code")).fill(str(printer["access_code"]))

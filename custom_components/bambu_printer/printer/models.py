@@ -386,6 +386,11 @@ _BY_CODE: dict[str, PrinterModel] = {
     "N9": PrinterModel.A2L,
 }
 
+# Each model's code as printers announce it on the LAN (the first listed where it has two).
+MODEL_CODES: Mapping[PrinterModel, str] = MappingProxyType(
+    {model: code for code, model in reversed(tuple(_BY_CODE.items()))}
+)
+
 # The first three characters of a serial number, for a printer that does not name itself.
 # Sources per prefix in docs/protocol.md (BambuStudio's `sn_prefix`, community tables).
 SERIAL_PREFIXES: Mapping[str, PrinterModel] = MappingProxyType(
