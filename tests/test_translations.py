@@ -19,20 +19,31 @@ EXPECTED: Final = {"cs", "de", "es", "fr", "it", "ja", "nl", "pl", "pt-BR", "sv"
 SAME_IN: Final[dict[str, frozenset[str]]] = {
     "de": frozenset(
         {"Codes", "Global", "Host", "Host (optional)", "Offline", "Online", "Region", "Sport"}
-        | {"Standard", "Transparent"}
+        | {"Standard", "Transparent", "Firmware", "Laser"}
     ),
-    "fr": frozenset({"Codes", "Global", "Sport", "Standard", "Transparent"}),
-    "es": frozenset({"Global", "Host"}),
-    "it": frozenset({"Host", "Ludicrous", "Online", "Password", "Slicing", "Sport", "Standard"}),
+    "fr": frozenset(
+        {"Codes", "Global", "Sport", "Standard", "Transparent", "Firmware", "G-code", "Laser"}
+        | {"Module"}
+    ),
+    "es": frozenset({"Global", "Host", "Error", "Firmware", "G-code"}),
+    "it": frozenset(
+        {"Host", "Ludicrous", "Online", "Password", "Slicing", "Sport", "Standard", "Firmware"}
+        | {"G-code", "Laser"}
+    ),
     "nl": frozenset(
         {"Camera", "Codes", "Host", "Ludicrous", "Offline", "Online", "Printers", "Sport"}
+        | {"Firmware", "G-code", "Laser", "Module", "Printer"}
     ),
-    "pl": frozenset({"Host", "Offline", "Online", "Region", "Sport", "Standard"}),
-    "pt-BR": frozenset({"Global", "Host"}),
-    "cs": frozenset({"Offline", "Online", "Sport", "Standard"}),
-    "sv": frozenset({"Global", "Offline", "Online", "Region", "Sport", "Standard", "Transparent"}),
-    "zh-Hans": frozenset(),
-    "ja": frozenset(),
+    "pl": frozenset(
+        {"Host", "Offline", "Online", "Region", "Sport", "Standard", "Firmware", "G-code", "Laser"}
+    ),
+    "pt-BR": frozenset({"Global", "Host", "Firmware", "G-code", "Laser"}),
+    "cs": frozenset({"Offline", "Online", "Sport", "Standard", "Firmware", "Laser"}),
+    "sv": frozenset(
+        {"Global", "Offline", "Online", "Region", "Sport", "Standard", "Transparent", "Laser"}
+    ),
+    "zh-Hans": frozenset({"G-code"}),
+    "ja": frozenset({"G-code"}),
 }
 # Product names that stay as they are in every language.
 SAME_EVERYWHERE: Final = frozenset(
