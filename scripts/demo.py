@@ -390,6 +390,7 @@ class DemoStack:
             str(self.speedup),
             "--printing",
             "--camera",
+            "--files",  # each printer's card over FTPS: cover images, timelapses
             "--control",  # for `python -m simulator.control` and the end-to-end tests
             "--json-out",
             str(json_out),

@@ -13,6 +13,7 @@ from homeassistant.const import CONF_HOST, CONF_PORT
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
+    CONF_FTPS_PORT,
     CONF_SERIAL,
     DOMAIN,
     SECTION_ADVANCED,
@@ -215,6 +216,8 @@ def printer_form(endpoint: Mapping[str, Any]) -> dict[str, Any]:
     advanced: dict[str, Any] = {CONF_PORT: int(endpoint["port"])}
     if endpoint.get("camera_port"):
         advanced[CONF_CAMERA_PORT] = int(endpoint["camera_port"])
+    if endpoint.get("ftps_port"):
+        advanced[CONF_FTPS_PORT] = int(endpoint["ftps_port"])
     return {
         CONF_HOST: endpoint["host"],
         CONF_SERIAL: endpoint["serial"],

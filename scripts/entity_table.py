@@ -23,6 +23,7 @@ from custom_components.bambu_printer.event import EVENT_KEY
 from custom_components.bambu_printer.fan import FANS
 from custom_components.bambu_printer.light import CHAMBER_LIGHT
 from custom_components.bambu_printer.number import BED, CHAMBER, NOZZLE, SIDE_NOZZLES
+from custom_components.bambu_printer.print_details import PRINT_DETAIL_SENSORS
 from custom_components.bambu_printer.sensor import AMS_SENSORS, PRINTER_SENSORS, TRAY_SENSORS
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -136,6 +137,14 @@ WHEN: Final[dict[str, str]] = {
         "P1 and A1 (JPEG stream), X1, P2S and H2 (RTSPS; needs LAN liveview on); "
         "not when switched off in the options"
     ),
+    "sensor.print_weight": (
+        "printers on the LAN (read from the print's 3mf); attribute `filaments`"
+    ),
+    "sensor.print_length": "printers on the LAN (read from the print's 3mf)",
+    "image.cover_image": (
+        "printers on the LAN: the plate's picture from the print's 3mf; attributes `file`, "
+        "`plate`, `objects` (ids for `skip_objects`), `last_timelapse`"
+    ),
 }
 
 
@@ -193,6 +202,8 @@ def rows() -> Iterator[Row]:
     sensors: list[EntityDescription] = [*PRINTER_SENSORS, *AMS_SENSORS]
     for description in sensors:
         yield _row("sensor", description)
+    for detail_description in PRINT_DETAIL_SENSORS:
+        yield _row("sensor", detail_description)
     for prefix in ("tray", "external", "external_left", "external_right"):
         for tray_description in TRAY_SENSORS:
             if prefix != "tray" and not tray_description.external:
@@ -216,6 +227,7 @@ def rows() -> Iterator[Row]:
     yield Row("select", "airduct_mode", "one of the modes the printer lists", "")
     yield Row("update", "firmware", "installed and offered version", "")
     yield Row("event", EVENT_KEY, "event", "")
+    yield Row("image", "cover_image", "picture", "")
 
 
 def _name(translations: dict[str, Any], row: Row) -> str:

@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--camera", action="store_true", help="serve the JPEG camera of P1/A1 printers"
     )
     parser.add_argument(
+        "--files",
+        action="store_true",
+        help="serve each printer's storage card over implicit FTPS (3mf projects, timelapses)",
+    )
+    parser.add_argument(
         "--control",
         action="store_true",
         help="listen on a control port of 127.0.0.1 (printed, and in --json-out) through which "
@@ -177,6 +182,7 @@ async def run(args: argparse.Namespace) -> int:
         speedup=args.speedup,
         report_interval=args.report_interval,
         camera=args.camera,
+        files=args.files,
         ca_dir=args.ca_dir,
         announce_port=args.announce_port or None,
     )
@@ -191,11 +197,13 @@ async def run(args: argparse.Namespace) -> int:
             await control.start()
         endpoints = farm.describe()
         for endpoint in endpoints:
-            camera = endpoint["camera_port"]
+            camera, ftps = endpoint["camera_port"], endpoint["ftps_port"]
             print(
                 f"{endpoint['model']:<7} serial={endpoint['serial']} host={endpoint['host']} "
                 f"port={endpoint['port']} access_code={endpoint['access_code']} "
-                f"ca={endpoint['ca_path']}" + (f" camera_port={camera}" if camera else ""),
+                f"ca={endpoint['ca_path']}"
+                + (f" camera_port={camera}" if camera else "")
+                + (f" ftps_port={ftps}" if ftps else ""),
                 flush=True,
             )
         described: dict[str, object] = {"printers": endpoints}

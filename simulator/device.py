@@ -37,6 +37,7 @@ from .issued import remember
 
 if TYPE_CHECKING:
     from .camera_server import CameraServer
+    from .files import PrinterCard
 
 __all__ = ["SimulatedPrinter", "encode_report", "make_access_code", "make_serial"]
 
@@ -93,7 +94,8 @@ class SimulatedPrinter:
     ``ca`` is the authority clients should trust (``ca_path``); a new one is made when omitted.
     For TLS failure tests, ``cert_ca`` signs the server certificate instead (a CA the client
     does not trust) and ``cert_name`` replaces the serial as its Common Name. ``camera=True``
-    also serves the P1/A1 JPEG camera on its own TLS port (``camera_port``).
+    also serves the P1/A1 JPEG camera on its own TLS port (``camera_port``); ``files=True``
+    serves its storage card over implicit FTPS (``card``, ``ftps_port``).
 
     ``server_names`` (host names or IP addresses) are added to the server certificate, so a
     client can verify the broker under a cloud broker's host name, as it does for Bambu's cloud
@@ -130,6 +132,7 @@ class SimulatedPrinter:
         announce_port: int | None = None,
         announce_interval: float = ANNOUNCE_INTERVAL,
         name: str | None = None,
+        files: bool = False,
     ) -> None:
         if not report_interval > 0:
             raise ValueError("report_interval must be positive")
@@ -174,6 +177,8 @@ class SimulatedPrinter:
                 self.notify_packet, source=host, port=announce_port, interval=announce_interval
             )
         )
+        self._files_wanted = files
+        self.card: PrinterCard | None = None
         self._device_password = secrets.token_urlsafe(18)
         remember(self.access_code)
         remember(self._device_password)
@@ -228,6 +233,11 @@ class SimulatedPrinter:
         return self._camera.port if self._camera is not None else None
 
     @property
+    def ftps_port(self) -> int | None:
+        """Return the implicit-FTPS port of the storage card, when it is served."""
+        return self.card.port if self.card is not None else None
+
+    @property
     def report_topic(self) -> str:
         """Return the topic reports are published on."""
         return f"device/{self.serial}/report"
@@ -273,6 +283,7 @@ class SimulatedPrinter:
             "access_code": self.access_code,
             "ca_path": str(self.ca_path),
             "camera_port": self.camera_port,
+            "ftps_port": self.ftps_port,
         }
 
     # ------------------------------------------------------------------------------ lifecycle
@@ -339,6 +350,11 @@ class SimulatedPrinter:
             await self._start_camera(pair.cert_path, pair.key_path)
         if self._announcer is not None:
             await self._announcer.start()
+        if self._files_wanted:
+            from .files import PrinterCard  # noqa: PLC0415  (Pillow only when needed)
+
+            self.card = PrinterCard(self.engine, self.access_code, pair.cert_path, pair.key_path)
+            await self.card.start()
 
     async def _start_camera(self, certfile: Path, keyfile: Path) -> None:
         from .camera_server import CameraServer  # noqa: PLC0415  (Pillow only when needed)
@@ -380,6 +396,9 @@ class SimulatedPrinter:
         camera, self._camera = self._camera, None
         if camera is not None:
             await camera.stop()
+        card, self.card = self.card, None
+        if card is not None:
+            await card.stop()
         if self._broker is not None:
             await self._broker.stop()
         if self._own_directory and self._directory is not None:
@@ -463,6 +482,8 @@ class SimulatedPrinter:
             now = loop.time()
             self.engine.advance(max(0.0, now - last))
             last = now
+            if self.card is not None:
+                self.card.follow_job()
             if self.silent:
                 continue
             report = self.engine.status_report()
@@ -501,6 +522,8 @@ class SimulatedPrinter:
         await self.broker.set_password(CLIENT_USERNAME, code)
         if self._camera is not None:
             self._camera.set_access_code(code)
+        if self.card is not None:
+            self.card.server.set_access_code(code)
 
     async def stop_broker(self) -> None:
         """Stop the broker and leave it stopped (the printer is off the network)."""

@@ -52,6 +52,7 @@ class PrinterFarm:
         report_interval: float = 1.0,
         printing: bool = False,
         camera: bool = False,
+        files: bool = False,
         directory: Path | None = None,
         ca_dir: Path | None = None,
         announce_port: int | None = None,
@@ -65,6 +66,7 @@ class PrinterFarm:
         self.speedup = speedup
         self.report_interval = report_interval
         self.camera = camera
+        self.files = files
         self._directory = directory
         self._own_directory = directory is None
         self._ca_dir = ca_dir
@@ -129,6 +131,7 @@ class PrinterFarm:
                 directory=self._directory,
                 ca=self._ca,
                 camera=self.camera,
+                files=self.files,
                 authorization_control=spec.authorization_control,
                 announce_port=self.announce_port,
                 **_address(spec),

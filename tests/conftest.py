@@ -51,6 +51,7 @@ from simulator.testing import start_printer, trusting_ca
 
 from .mock_client import ACCESS_CODE as MOCK_ACCESS_CODE
 from .mock_client import capture_entry, new_mock_client
+from .mock_storage import FakeStorage
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -481,15 +482,25 @@ def mock_config_entry(capture: str) -> MockConfigEntry:
 
 
 @pytest.fixture
-def mock_printer_client(capture: str) -> Iterator[MagicMock]:
+def mock_printer_client(capture: str, mock_storage: FakeStorage) -> Iterator[MagicMock]:
     """Replace the PrinterClient the integration creates with a mock fed from the capture.
 
-    Its access code counts as a secret for the log check, like the simulator's codes.
+    Its access code counts as a secret for the log check, like the simulator's codes. The
+    printer's files are ``mock_storage``'s in-memory card.
     """
     client = new_mock_client(capture)
     issued.remember(MOCK_ACCESS_CODE)
-    with patch("custom_components.bambu_printer.PrinterClient", return_value=client):
+    with (
+        patch("custom_components.bambu_printer.PrinterClient", return_value=client),
+        patch("custom_components.bambu_printer.files.PrinterStorage", return_value=mock_storage),
+    ):
         yield client
+
+
+@pytest.fixture
+def mock_storage() -> FakeStorage:
+    """The mocked printer's storage card: empty unless a test puts files on it."""
+    return FakeStorage()
 
 
 @pytest.fixture

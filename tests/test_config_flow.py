@@ -10,7 +10,7 @@ from unittest.mock import patch
 
 import pytest
 import voluptuous as vol
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -22,6 +22,7 @@ from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
     CONF_CONNECTION,
+    CONF_FTPS_PORT,
     CONF_MODEL,
     CONF_SERIAL,
     CONNECTION_LOCAL,
@@ -231,6 +232,35 @@ async def test_local_flow_stores_camera_port(
     assert result["data"][CONF_CAMERA_PORT] == 16000
     assert isinstance(result["data"][CONF_CAMERA_PORT], int)
     assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_file_port_is_kept_and_cleared_like_the_camera_port(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """An FTPS port typed into the advanced section is stored as an int; reconfigure clears it."""
+    flow_id = await start_local_flow(hass)
+    user_input = local_input(printer)
+    user_input[SECTION_ADVANCED][CONF_FTPS_PORT] = 9990.0  # number selectors give floats
+    result = await hass.config_entries.flow.async_configure(flow_id, user_input)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_FTPS_PORT] == 9990
+    assert isinstance(result["data"][CONF_FTPS_PORT], int)
+    entry = result["result"]
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    advanced = {str(k): v for k, v in result["data_schema"].schema.items()}[SECTION_ADVANCED]
+    ftps_key = next(k for k in advanced.schema.schema if str(k) == CONF_FTPS_PORT)
+    assert ftps_key.description == {"suggested_value": 9990}
+    del user_input[CONF_SERIAL]
+    del user_input[SECTION_ADVANCED][CONF_FTPS_PORT]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert CONF_FTPS_PORT not in entry.data
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_reconfigure_sets_and_clears_camera_port(

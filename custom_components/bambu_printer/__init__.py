@@ -16,6 +16,8 @@ from .const import CONTROL_KEYS, DOMAIN, PLATFORMS, VALIDATE_TIMEOUT
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry, BambuRuntimeData
 from .discovery import async_start_discovery
+from .file_actions import async_setup_file_actions
+from .files import PrinterFiles
 from .printer.errors import AuthError, ConnectError, TlsError, TlsNameMismatch, TlsUntrusted
 from .printer.mqtt import PrinterClient
 from .services import async_setup_services
@@ -24,8 +26,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions (they name a printer by its device)."""
+    """Register the actions once (each names its printer by its device)."""
     async_setup_services(hass)
+    async_setup_file_actions(hass)
     return True
 
 
@@ -73,7 +76,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: BambuConfigEntry) -> boo
     # Not listen_once: the entry may still be unloaded after the stop event, and removing a
     # one-time listener that already ran is an error.
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop_on_shutdown))
-    entry.runtime_data = BambuRuntimeData(coordinator=coordinator)
+    files = await PrinterFiles.async_create(hass, coordinator)
+    if files is not None:
+        entry.async_on_unload(files.async_attach())
+    entry.runtime_data = BambuRuntimeData(coordinator=coordinator, files=files)
 
     if coordinator.read_only:
         _async_remove_control_entities(hass, entry)

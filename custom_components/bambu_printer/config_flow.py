@@ -36,6 +36,7 @@ from .const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
     CONF_CONNECTION,
+    CONF_FTPS_PORT,
     CONF_MODEL,
     CONF_REGION,
     CONF_SERIAL,
@@ -153,6 +154,7 @@ def _local_schema(*, with_serial: bool = True, code_required: bool = True) -> vo
     advanced = {
         vol.Required(CONF_PORT, default=MQTT_PORT): _PORT,
         vol.Optional(CONF_CAMERA_PORT): _PORT,
+        vol.Optional(CONF_FTPS_PORT): _PORT,
     }
     fields[vol.Required(SECTION_ADVANCED)] = section(vol.Schema(advanced), {"collapsed": True})
     return vol.Schema(fields)
@@ -259,6 +261,7 @@ class BambuConfigFlow(LanDiscoverySteps, domain=DOMAIN):
             SECTION_ADVANCED: {
                 CONF_PORT: entry.data.get(CONF_PORT, MQTT_PORT),
                 CONF_CAMERA_PORT: entry.data.get(CONF_CAMERA_PORT),
+                CONF_FTPS_PORT: entry.data.get(CONF_FTPS_PORT),
             },
         }
         if user_input is not None:
@@ -269,9 +272,10 @@ class BambuConfigFlow(LanDiscoverySteps, domain=DOMAIN):
                 errors, found, _model = await async_try(self.hass, data, CONF_HOST)
                 placeholders.update(found)
             if not errors:
-                # A cleared camera port goes back to the model's default.
-                new_data = {k: v for k, v in entry.data.items() if k != CONF_CAMERA_PORT}
-                for key in (CONF_HOST, CONF_PORT, CONF_ACCESS_CODE, CONF_CAMERA_PORT):
+                # A cleared camera or file port goes back to the printer's own.
+                optional_ports = (CONF_CAMERA_PORT, CONF_FTPS_PORT)
+                new_data = {k: v for k, v in entry.data.items() if k not in optional_ports}
+                for key in (CONF_HOST, CONF_PORT, CONF_ACCESS_CODE, *optional_ports):
                     if key in data:
                         new_data[key] = data[key]
                 return self.async_update_reload_and_abort(entry, data=new_data)

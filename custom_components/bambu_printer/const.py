@@ -11,6 +11,7 @@ CONF_ACCESS_CODE: Final = "access_code"
 CONF_CONNECTION: Final = "connection"
 CONF_MODEL: Final = "model"
 CONF_CAMERA_PORT: Final = "camera_port"
+CONF_FTPS_PORT: Final = "ftps_port"
 SECTION_ADVANCED: Final = "advanced"
 
 CONNECTION_LOCAL: Final = "local"
@@ -60,6 +61,7 @@ PLATFORMS: Final = [
     Platform.CAMERA,
     Platform.EVENT,
     Platform.FAN,
+    Platform.IMAGE,
     Platform.LIGHT,
     Platform.NUMBER,
     Platform.SELECT,

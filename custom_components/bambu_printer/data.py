@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 
 if TYPE_CHECKING:
     from .coordinator import BambuCoordinator
+    from .files import PrinterFiles
 
 
 @dataclass(slots=True)
@@ -16,6 +17,7 @@ class BambuRuntimeData:
     """What a loaded printer entry owns: its coordinator (which owns the client)."""
 
     coordinator: BambuCoordinator
+    files: PrinterFiles | None = None  # the printer's storage; None without LAN access
 
 
 type BambuConfigEntry = ConfigEntry[BambuRuntimeData]

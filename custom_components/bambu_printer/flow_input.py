@@ -26,6 +26,7 @@ from .const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
     CONF_CONNECTION,
+    CONF_FTPS_PORT,
     CONF_SERIAL,
     CONNECTION_CLOUD,
     CONNECTION_LOCAL,
@@ -136,10 +137,11 @@ def local_input(
             else:
                 data[key] = checked
     data[CONF_PORT] = int(data.get(CONF_PORT, MQTT_PORT))
-    if data.get(CONF_CAMERA_PORT) is not None:
-        data[CONF_CAMERA_PORT] = int(data[CONF_CAMERA_PORT])
-    else:
-        data.pop(CONF_CAMERA_PORT, None)
+    for optional_port in (CONF_CAMERA_PORT, CONF_FTPS_PORT):
+        if data.get(optional_port) is not None:
+            data[optional_port] = int(data[optional_port])
+        else:
+            data.pop(optional_port, None)
     return data, errors
 
 

@@ -37,6 +37,7 @@ from .entity import (
     external_spool_side,
     tray_label,
 )
+from .print_details import print_detail_sensors
 from .printer.models import AmsKind
 from .printer.state import (
     NOZZLE_TYPES,
@@ -633,3 +634,4 @@ async def async_setup_entry(
             PrinterState.external_spools,
         ),
     )
+    async_add_entities(print_detail_sensors(entry))

@@ -50,7 +50,7 @@ _START_DRYING_SCHEMA = _STOP_DRYING_SCHEMA.extend(
 )
 
 
-def _coordinator(hass: HomeAssistant, device_id: str) -> BambuCoordinator:
+def printer_coordinator(hass: HomeAssistant, device_id: str) -> BambuCoordinator:
     """Return the coordinator of the printer a device id names, or say plainly why not."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None or not any(domain == DOMAIN for domain, _ in device.identifiers):
@@ -78,7 +78,7 @@ async def _async_send_gcode(call: ServiceCall) -> None:
 
     Read-only mode and authorization control refuse it before it is sent.
     """
-    coordinator = _coordinator(call.hass, call.data[ATTR_DEVICE_ID])
+    coordinator = printer_coordinator(call.hass, call.data[ATTR_DEVICE_ID])
     gcode: str = call.data[ATTR_GCODE]
     if not gcode.strip():
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="empty_gcode")
@@ -87,7 +87,7 @@ async def _async_send_gcode(call: ServiceCall) -> None:
 
 async def _async_refresh(call: ServiceCall) -> None:
     """Ask the printer to push its full state (allowed in read-only mode too)."""
-    await _coordinator(call.hass, call.data[ATTR_DEVICE_ID]).async_request_full_state()
+    await printer_coordinator(call.hass, call.data[ATTR_DEVICE_ID]).async_request_full_state()
 
 
 def _drying_unit(coordinator: BambuCoordinator, name: str) -> tuple[AmsUnit, int]:
@@ -113,7 +113,7 @@ def _drying_unit(coordinator: BambuCoordinator, name: str) -> tuple[AmsUnit, int
 
 async def _async_start_drying(call: ServiceCall) -> None:
     """Start drying, within the unit's own maximum, and wait for the printer to accept it."""
-    coordinator = _coordinator(call.hass, call.data[ATTR_DEVICE_ID])
+    coordinator = printer_coordinator(call.hass, call.data[ATTR_DEVICE_ID])
     unit, maximum = _drying_unit(coordinator, call.data[ATTR_AMS])
     temperature: int = call.data[ATTR_TEMPERATURE]
     if temperature > maximum:
@@ -130,7 +130,7 @@ async def _async_start_drying(call: ServiceCall) -> None:
 
 async def _async_stop_drying(call: ServiceCall) -> None:
     """Stop drying and wait for the printer to accept it."""
-    coordinator = _coordinator(call.hass, call.data[ATTR_DEVICE_ID])
+    coordinator = printer_coordinator(call.hass, call.data[ATTR_DEVICE_ID])
     unit, _ = _drying_unit(coordinator, call.data[ATTR_AMS])
     await coordinator.async_send(coordinator.commands.stop_drying(unit.id))
 

@@ -215,6 +215,17 @@ class Commands:
         self._start_job(name)
         return None
 
+    def _skip_objects(self, body: Mapping[str, Any]) -> str | None:
+        """Stop printing the listed objects; the report's `s_obj` lists every skipped id."""
+        job = self._process.job
+        if job is None or not self._process.active:
+            return f"cannot skip objects: gcode_state is {self._process.state}"
+        ids = body.get("obj_list")
+        if not isinstance(ids, list) or not ids or not all(type(i) is int for i in ids):
+            return "invalid obj_list"
+        job.skipped[:] = sorted({*job.skipped, *ids})
+        return None
+
     def _ledctrl(self, body: Mapping[str, Any]) -> str | None:
         node, mode = body.get("led_node"), body.get("led_mode")
         if mode not in _LED_MODES:
@@ -237,5 +248,6 @@ _COMMANDS: Final[Mapping[tuple[str, str], _Command]] = {
     ("print", "ams_filament_drying"): Commands._ams_filament_drying,
     ("print", "set_airduct"): Commands._set_airduct,
     ("print", "project_file"): Commands._project_file,
+    ("print", "skip_objects"): Commands._skip_objects,
     ("system", "ledctrl"): Commands._ledctrl,
 }

@@ -83,6 +83,7 @@ class Job:
     prepare_elapsed: float = 0.0
     work_done: float = 0.0  # printing seconds done at 100 % speed
     spool_start: Mapping[str, int] = field(default_factory=dict)
+    skipped: list[int] = field(default_factory=list)  # object ids skipped (`s_obj`)
 
     @classmethod
     def with_filament(  # noqa: PLR0917  (one job's settings)

@@ -96,6 +96,7 @@ class StatusWriter:
         if job is None:
             return
         pr["subtask_name"] = job.name
+        pr["s_obj"] = list(job.skipped)
         pr["gcode_file_prepare_percent"] = str(job.prepare_percent)
         if "prepare_per" in pr:
             pr["prepare_per"] = job.prepare_percent

@@ -265,6 +265,11 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
             )
             async with asyncio.timeout(30):
                 await camera.evaluate(WAIT_FOR_PICTURE)
+            # The plate's picture of the job, read from its 3mf on the printer over FTPS.
+            cover = p1s.locator("hui-picture-entity-card").filter(has_text="Plate").locator("img")
+            await expect(cover).to_have_count(1, timeout=60_000)
+            async with asyncio.timeout(60):
+                await cover.evaluate(WAIT_FOR_PICTURE)
             for heading in ("X1 Carbon", "P1S", "A1"):
                 shown = _tile_value(_section(page, heading), "Progress")
                 await expect(shown).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))

@@ -11,6 +11,7 @@ from custom_components.bambu_printer.printer.commands import (
     Reply,
     match_reply,
 )
+from custom_components.bambu_printer.printer.models import PrinterModel
 from tests.captures import version_report
 
 
@@ -245,3 +246,47 @@ def test_reply_without_command_name_matches_on_sequence_id() -> None:
     answer = match_reply(command, {"system": {"sequence_id": "7", "result": "success"}})
     assert answer is not None
     assert answer.ok
+
+
+@pytest.mark.parametrize(
+    ("model", "url"),
+    [
+        (PrinterModel.P1S, "file:///sdcard/cache/Box.3mf"),
+        (PrinterModel.A1_MINI, "file:///sdcard/cache/Box.3mf"),
+        (PrinterModel.X1C, "file:///sdcard/cache/Box.3mf"),
+        (PrinterModel.H2D, "ftp:///cache/Box.3mf"),
+        (PrinterModel.P2S, "ftp:///cache/Box.3mf"),
+    ],
+)
+def test_project_file_url_by_model(factory: CommandFactory, model: PrinterModel, url: str) -> None:
+    """X1, P1 and A1 take the sdcard URL, later models the ftp one; the plate names the G-code."""
+    body = factory.project_file(
+        "/cache/Box.3mf", model=model, plate=2, ams_mapping=[-1, 3], timelapse=True
+    ).payload["print"]
+    assert body["url"] == url
+    assert body["param"] == "Metadata/plate_2.gcode"
+    assert body["subtask_name"] == "Box"
+    assert (body["use_ams"], body["ams_mapping"], body["timelapse"]) == (True, [-1, 3], True)
+    assert body["bed_leveling"] is body["bed_levelling"] is True
+
+
+@pytest.mark.parametrize(
+    "path", ["cache/Box.3mf", "/Box.stl", "/a/../b.3mf", "/a.3mf\r\nDELE /b", ""]
+)
+def test_project_file_refuses_odd_paths(factory: CommandFactory, path: str) -> None:
+    with pytest.raises(ValueError, match=r"path|3mf"):
+        factory.project_file(path, model=PrinterModel.P1S)
+
+
+def test_project_file_refuses_odd_plates_and_trays(factory: CommandFactory) -> None:
+    with pytest.raises(ValueError, match="plate"):
+        factory.project_file("/a.3mf", model=PrinterModel.P1S, plate=0)
+    with pytest.raises(ValueError, match="AMS"):
+        factory.project_file("/a.3mf", model=PrinterModel.P1S, ams_mapping=[-2])
+
+
+def test_skip_objects(factory: CommandFactory) -> None:
+    body = factory.skip_objects([251, 151, 251]).payload["print"]
+    assert (body["command"], body["obj_list"]) == ("skip_objects", [151, 251])
+    with pytest.raises(ValueError, match="object ids"):
+        factory.skip_objects([])

@@ -4,8 +4,9 @@ A man in the middle with a certificate from another CA (but the right serial as 
 refused by the MQTT and camera clients before they send a byte of their credentials; access
 codes full of URL syntax work for the MQTT login, the camera auth packet and the RTSPS URL;
 reports with a 10 MB string or 10,000-element lists are dropped with a debug log, and memory
-stays bounded while they stream through. (There is no FTP client in this project, so no FTP
-path to test.)
+stays bounded while they stream through. The FTPS client's hostile cases (a man in the middle,
+silent and slow servers, line breaks in paths) are in ``test_ftps.py``, hostile 3mf archives in
+``test_project.py``.
 """
 
 import asyncio

@@ -1065,3 +1065,16 @@ def test_ams_kind_without_version_reply() -> None:
     state = loaded("MOCK-X1CMULTIAMS", version=False)
     assert [unit.kind for unit in state.ams] == [None, None, None, AmsKind.AMS_HT]
     assert [unit.firmware for unit in state.ams] == [None] * 4
+
+
+@pytest.mark.parametrize("name", ["MOCK-A1", "MOCK-H2D", "MOCK-P1PNOAMS"])
+def test_skipped_objects_from_s_obj(name: str) -> None:
+    """`s_obj` is empty in the captures; a delta listing ids shows them, junk is dropped."""
+    state = loaded(name)
+    assert state.skipped_objects == frozenset()
+    assert state.apply(delta(s_obj=[202, 101]), now=NOW + 1)
+    assert state.skipped_objects == {101, 202}
+    state.apply(delta(s_obj="202"), now=NOW + 2)
+    assert state.skipped_objects == frozenset()
+    state.apply(delta(s_obj=[1, "x", -3, True, 4]), now=NOW + 3)
+    assert state.skipped_objects == {1, 4}

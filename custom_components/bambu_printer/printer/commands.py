@@ -8,10 +8,12 @@ pair them up without the client knowing any payload details.
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
+
+from .models import PrinterModel
 
 SPEED_LEVELS = (1, 2, 3, 4)  # silent, standard, sport, ludicrous
 # Firmware with authorization control on refuses unsigned `print` commands with this error
@@ -21,6 +23,20 @@ _AUTHORIZATION_REASON = "verify failed"  # "mqtt message verify failed"
 _SIGNED_MODULES = frozenset({"print"})
 _MAX_GCODE = 64 * 1024
 _MAX_NODE = 64
+_MAX_PLATE: Final = 999
+_MAX_TRAY: Final = 255
+_MAX_SKIP: Final = 1000
+# Printers that take a print's file as file:///sdcard/<path>; later models want ftp:///<path>.
+SDCARD_URL_MODELS: Final = frozenset(
+    {
+        PrinterModel.X1C,
+        PrinterModel.X1E,
+        PrinterModel.P1P,
+        PrinterModel.P1S,
+        PrinterModel.A1,
+        PrinterModel.A1_MINI,
+    }
+)
 _MAX_AMS_ID = 256  # unit ids: 0-3 (AMS, AMS 2 Pro), 16 (A2L's AMS lite), 128+ (AMS HT)
 _MAX_MODE = 255
 _MAX_TEMPERATURE = 400  # degC: above any model's limit (models.py has each model's)
@@ -141,6 +157,63 @@ class CommandFactory:
     def stop(self) -> Command:
         """Stop (cancel) the current print."""
         return self._build("print", "stop", param="", qos=1)
+
+    def project_file(
+        self,
+        path: str,
+        *,
+        model: PrinterModel,
+        plate: int = 1,
+        ams_mapping: Sequence[int] = (),
+        bed_leveling: bool = True,
+        timelapse: bool = False,
+    ) -> Command:
+        """Print plate ``plate`` of a 3mf on the printer's storage (absolute ``path``).
+
+        X1, P1 and A1 printers take the file as ``file:///sdcard/<path>``, later models as
+        ``ftp:///<path>``. An AMS mapping lists, per filament of the file, the tray to use.
+        """
+        if not path.startswith("/") or not path.isprintable() or not path.endswith(".3mf"):
+            raise ValueError("the file must be an absolute path to a .3mf on the printer")
+        if ".." in path.split("/"):
+            raise ValueError("the file path must not climb folders")
+        if isinstance(plate, bool) or not 1 <= plate <= _MAX_PLATE:
+            raise ValueError(f"plate must be between 1 and {_MAX_PLATE}")
+        mapping = [int(tray) for tray in ams_mapping]
+        if any(tray < -1 or tray > _MAX_TRAY for tray in mapping):
+            raise ValueError("AMS trays are numbered from 0 (-1: unused)")
+        scheme = "file:///sdcard" if model in SDCARD_URL_MODELS else "ftp://"
+        name = path.rsplit("/", 1)[-1].removesuffix(".3mf").removesuffix(".gcode")
+        return self._build(
+            "print",
+            "project_file",
+            qos=1,
+            param=f"Metadata/plate_{plate}.gcode",
+            url=f"{scheme}{path}",
+            subtask_name=name,
+            project_id="0",
+            profile_id="0",
+            task_id="0",
+            subtask_id="0",
+            md5="",
+            bed_type="auto",
+            timelapse=timelapse,
+            # pybambu sends "bed_leveling", OpenBambuAPI documents "bed_levelling": both go.
+            bed_leveling=bed_leveling,
+            bed_levelling=bed_leveling,
+            flow_cali=True,
+            vibration_cali=True,
+            layer_inspect=True,
+            use_ams=bool(mapping),
+            ams_mapping=mapping,
+        )
+
+    def skip_objects(self, object_ids: Sequence[int]) -> Command:
+        """Stop printing these objects of the current plate (ids from slice_info.config)."""
+        ids = sorted({int(ident) for ident in object_ids})
+        if not ids or ids[0] < 0 or len(ids) > _MAX_SKIP:
+            raise ValueError(f"give between 1 and {_MAX_SKIP} object ids")
+        return self._build("print", "skip_objects", qos=1, obj_list=ids)
 
     def print_speed(self, level: int) -> Command:
         """Select a speed profile: 1 silent, 2 standard, 3 sport, 4 ludicrous."""

@@ -67,3 +67,19 @@ class CommandTimeout(CommandError):
 
 class NotConnected(CommandError):
     """There is no live connection to send the command over."""
+
+
+class FileTransferError(BambuError):
+    """A file could not be listed or fetched from the printer's storage."""
+
+
+class FileTransferTimeout(FileTransferError):
+    """The printer's file server stopped answering in time."""
+
+
+class RemoteFileNotFound(FileTransferError):
+    """The printer has no such file or folder."""
+
+
+class FileTooLarge(FileTransferError):
+    """A file is larger than the caller allows; the transfer was cut off."""

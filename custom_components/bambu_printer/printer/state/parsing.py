@@ -202,3 +202,13 @@ def nozzle_type_name(value: Any) -> str | None:
     if material is None:
         return NOZZLE_TYPE_UNKNOWN
     return f"high_flow_{material}" if value[1] in _HIGH_FLOW_LETTERS else material
+
+
+def parse_id_list(value: Any) -> frozenset[int]:
+    """Read a list of object ids (``s_obj``); anything else, or ids that are not ints, is none."""
+    if type(value) is not list:
+        return frozenset()
+    return frozenset(item for item in value[:MAX_IDS] if type(item) is int and item >= 0)
+
+
+MAX_IDS: Final = 1000

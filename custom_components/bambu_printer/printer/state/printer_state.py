@@ -34,7 +34,7 @@ from .filament import (
     find_active_tray,
 )
 from .merge import SCALAR_TYPES, merge_report
-from .parsing import parse_flag, parse_wifi_dbm
+from .parsing import parse_flag, parse_id_list, parse_wifi_dbm
 from .tables import MAX_LIST
 from .view_cache import Build, View, ViewTable, path, present, state_value
 from .views import REPORT_FIELD, Reported
@@ -130,6 +130,9 @@ class PrinterState:
         doc="The current print error (code 0 = none); None when not reported.",
     )
     sdcard = View(parse_flag, "sdcard", doc="Whether an SD card is inserted.")
+    skipped_objects = View(
+        parse_id_list, "s_obj", doc="Ids of the current job's objects skipped (skip_objects)."
+    )
     door_open = View(
         build_door,
         "stat",
