@@ -23,24 +23,25 @@ SAME_IN: Final[dict[str, frozenset[str]]] = {
     ),
     "fr": frozenset(
         {"Codes", "Global", "Sport", "Standard", "Transparent", "Firmware", "G-code", "Laser"}
-        | {"Module"}
+        | {"Module", "Timelapse"}
     ),
-    "es": frozenset({"Global", "Host", "Error", "Firmware", "G-code"}),
+    "es": frozenset({"Global", "Host", "Error", "Firmware", "G-code", "Timelapse"}),
     "it": frozenset(
         {"Host", "Ludicrous", "Online", "Password", "Slicing", "Sport", "Standard", "Firmware"}
-        | {"G-code", "Laser"}
+        | {"G-code", "Laser", "File"}
     ),
     "nl": frozenset(
         {"Camera", "Codes", "Host", "Ludicrous", "Offline", "Online", "Printers", "Sport"}
-        | {"Firmware", "G-code", "Laser", "Module", "Printer"}
+        | {"Firmware", "G-code", "Laser", "Module", "Printer", "Timelapse"}
     ),
     "pl": frozenset(
         {"Host", "Offline", "Online", "Region", "Sport", "Standard", "Firmware", "G-code", "Laser"}
     ),
     "pt-BR": frozenset({"Global", "Host", "Firmware", "G-code", "Laser"}),
-    "cs": frozenset({"Offline", "Online", "Sport", "Standard", "Firmware", "Laser"}),
+    "cs": frozenset({"Offline", "Online", "Sport", "Standard", "Firmware", "Laser", "Timelapse"}),
     "sv": frozenset(
         {"Global", "Offline", "Online", "Region", "Sport", "Standard", "Transparent", "Laser"}
+        | {"Timelapse"}
     ),
     "zh-Hans": frozenset({"G-code"}),
     "ja": frozenset({"G-code"}),
