@@ -16,6 +16,7 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_EMAIL, CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util.read_only_dict import ReadOnlyDict
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -77,18 +78,27 @@ def _enable_custom_integrations(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("enable_custom_integrations")
 
 
+BRAND_ICON = f"https://brands.home-assistant.io/_/{DOMAIN}/icon.png"
+LOCAL_BRAND_ICON = f"/api/brands/integration/{DOMAIN}/icon.png"
+
+
 class ReleaseStableSerializer(HomeAssistantSnapshotSerializer):
     """Home Assistant's serializer, writing what differs between supported releases one way.
 
     Newer releases key state attributes and entity capabilities with string enums (written as
     their reprs) and give new entities a computed-name alias; those names are compared as
     strings here, and the aliases as the list of names users gave (none in these tests).
+    The update entity's default picture, the integration's brand icon, moved from the brands
+    site to Home Assistant's own brands API (2026.3): it is written as the older address.
     """
 
     @classmethod
     def _serializable_state(cls, data: State) -> Any:
         serialized = super()._serializable_state(data)
-        serialized["attributes"] = ReadOnlyDict(_str_keys(serialized["attributes"]))
+        attributes = _str_keys(serialized["attributes"])
+        if attributes.get("entity_picture") == LOCAL_BRAND_ICON:
+            attributes["entity_picture"] = BRAND_ICON
+        serialized["attributes"] = ReadOnlyDict(attributes)
         return serialized
 
     @classmethod
@@ -525,3 +535,14 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
         return_value=True,
     ):
         yield
+
+
+def device_of(hass: HomeAssistant, serial: str) -> dr.DeviceEntry:
+    """Return a printer's device, found through its entry (no deprecated registry lookup)."""
+    entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, serial)
+    assert entry is not None
+    return next(
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if (DOMAIN, serial) in device.identifiers
+    )

@@ -8,7 +8,6 @@ from homeassistant.components.number.const import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -16,6 +15,8 @@ from custom_components.bambu_printer.const import DOMAIN
 from custom_components.bambu_printer.services import SERVICE_SEND_GCODE
 from simulator.device import SimulatedPrinter
 from simulator.testing import wait_until
+
+from .conftest import device_of
 
 
 def entity_id(hass: HomeAssistant, entry: MockConfigEntry, domain: str, key: str) -> str:
@@ -51,7 +52,7 @@ async def test_heater_fan_and_gcode_reach_the_printer(
     )
     await wait_until(lambda: shown(hass, fan, ATTR_PERCENTAGE) == 40)  # gear 6 of 15
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, loaded_entry.unique_id)})
+    device = device_of(hass, loaded_entry.unique_id)
     assert device is not None
     nozzle = entity_id(hass, loaded_entry, "number", "nozzle_heater")
     await hass.services.async_call(
@@ -68,7 +69,7 @@ async def test_authorization_control_is_shown_and_refused(
     bed = entity_id(hass, loaded_entry, "number", "bed_heater")
     printer.reject_control = True
     await wait_until(lambda: shown(hass, bed) == STATE_UNAVAILABLE, 30)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, loaded_entry.unique_id)})
+    device = device_of(hass, loaded_entry.unique_id)
     assert device is not None
     with pytest.raises(HomeAssistantError) as raised:
         await hass.services.async_call(

@@ -29,7 +29,7 @@ from custom_components.bambu_printer.printer.events import EventType
 from simulator.device import SimulatedPrinter
 from simulator.testing import wait_until
 
-from .conftest import make_entry, setup_entry
+from .conftest import device_of, make_entry, setup_entry
 from .mock_client import SERIAL, push_report, set_available
 
 HEATBED = {"attr": 0x03000100, "code": 0x00010007}  # fatal: needs the user
@@ -71,7 +71,7 @@ async def test_job_events_reach_entity_and_bus(
         "print_resumed",
         "print_finished",
     ]
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, SERIAL)})
+    device = device_of(hass, SERIAL)
     assert device is not None
     assert {event["device_id"] for event in seen} == {device.id}
     state = hass.states.get(entity_id)
@@ -152,7 +152,7 @@ async def test_hms_repair_issue_for_errors_that_need_the_user(
 @pytest.mark.usefixtures("init_integration")
 async def test_device_triggers(hass: HomeAssistant, mock_printer_client: MagicMock) -> None:
     """Every event is a device trigger; "print finished" runs the automation once."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, SERIAL)})
+    device = device_of(hass, SERIAL)
     assert device is not None
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
     ours = {trigger["type"] for trigger in triggers if trigger["domain"] == DOMAIN}

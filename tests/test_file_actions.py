@@ -11,7 +11,6 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bambu_printer import files
@@ -19,7 +18,7 @@ from custom_components.bambu_printer.const import CONF_FTPS_PORT, DOMAIN, OPTION
 from simulator.device import SimulatedPrinter
 from simulator.testing import start_printer, trusting_ca, wait_until
 
-from .conftest import make_entry
+from .conftest import device_of, make_entry
 
 COVER = "image.p1s_cover_image"
 
@@ -74,7 +73,7 @@ async def busy_entry(
 
 
 def _device_id(hass: HomeAssistant, printer: SimulatedPrinter) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, printer.serial)})
+    device = device_of(hass, printer.serial)
     assert device is not None
     return device.id
 

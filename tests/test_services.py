@@ -18,13 +18,13 @@ from custom_components.bambu_printer.services import (
     SERVICE_STOP_DRYING,
 )
 
-from .conftest import setup_entry
+from .conftest import device_of, setup_entry
 from .mock_client import SERIAL, capture_entry, push_report
 
 
 def printer_device(hass: HomeAssistant) -> str:
     """Return the device id of the mocked printer."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, SERIAL)})
+    device = device_of(hass, SERIAL)
     assert device is not None
     return device.id
 

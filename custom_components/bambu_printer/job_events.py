@@ -116,7 +116,7 @@ class EventDispatcher:
     def _fire(self, events: list[PrinterEvent]) -> None:
         if not events:
             return
-        device = dr.async_get(self._hass).async_get_device(identifiers={(DOMAIN, self._serial)})
+        device = self._device()
         for event in events:
             data = self.event_data(event)
             for listener in list(self._listeners):
@@ -125,6 +125,19 @@ class EventDispatcher:
                 self._hass.bus.async_fire(
                     BUS_EVENT, {"device_id": device.id, "type": event.type.value, **data}
                 )
+
+    def _device(self) -> dr.DeviceEntry | None:
+        """Return the printer's device (looked up by entry: identifiers are no longer unique)."""
+        registry = dr.async_get(self._hass)
+        identifier = (DOMAIN, self._serial)
+        return next(
+            (
+                device
+                for device in dr.async_entries_for_config_entry(registry, self._entry.entry_id)
+                if identifier in device.identifiers
+            ),
+            None,
+        )
 
     def event_data(self, event: PrinterEvent) -> dict[str, Any]:
         """Return an event's data: its fields, and Bambu's text and the wiki page of its code."""

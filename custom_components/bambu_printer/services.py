@@ -51,26 +51,29 @@ _START_DRYING_SCHEMA = _STOP_DRYING_SCHEMA.extend(
 
 
 def printer_coordinator(hass: HomeAssistant, device_id: str) -> BambuCoordinator:
-    """Return the coordinator of the printer a device id names, or say plainly why not."""
+    """Return the coordinator of the printer a device id names, or say plainly why not.
+
+    The printer's entry is the one whose unique id is the serial in the device's identifier.
+    """
     device = dr.async_get(hass).async_get(device_id)
-    if device is None or not any(domain == DOMAIN for domain, _ in device.identifiers):
+    serial = None
+    if device is not None:
+        serial = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
+    if device is None or serial is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_printer",
             translation_placeholders={"device_id": device_id},
         )
-    for entry_id in device.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is not None and entry.domain == DOMAIN:
-            if entry.state is not ConfigEntryState.LOADED:
-                break
-            coordinator: BambuCoordinator = entry.runtime_data.coordinator
-            return coordinator
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="printer_not_loaded",
-        translation_placeholders={"name": device.name_by_user or device.name or device_id},
-    )
+    entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, serial)
+    if entry is None or entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="printer_not_loaded",
+            translation_placeholders={"name": device.name_by_user or device.name or device_id},
+        )
+    coordinator: BambuCoordinator = entry.runtime_data.coordinator
+    return coordinator
 
 
 async def _async_send_gcode(call: ServiceCall) -> None:
