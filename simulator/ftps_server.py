@@ -134,10 +134,12 @@ class FtpsServer:
         remember(code)
 
     async def start(self) -> None:
-        """Listen with TLS from the first byte (implicit FTPS)."""
-        self._server = await asyncio.start_server(
-            self._accept, self.host, self._port, ssl=self._ssl_context
-        )
+        """Listen with TLS from the first byte (implicit FTPS).
+
+        Each session does its own handshake, so one a client breaks off ends that session
+        quietly instead of reaching the event loop's error handler.
+        """
+        self._server = await asyncio.start_server(self._accept, self.host, self._port)
 
     async def stop(self) -> None:
         """Close the listener and every session."""
@@ -159,6 +161,7 @@ class FtpsServer:
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = _Session(self, reader, writer)
         try:
+            await handshake(writer, self._ssl_context)
             await session.run()
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             pass
@@ -178,6 +181,12 @@ class FtpsServer:
 
 
 type _Handler = Callable[["_Session", str], Awaitable[bool]]
+
+
+async def handshake(writer: asyncio.StreamWriter, context: ssl.SSLContext) -> None:
+    """Start TLS on an accepted connection; OSError (SSLError included) when it fails."""
+    async with asyncio.timeout(_DATA_TIMEOUT):
+        await writer.start_tls(context)
 
 
 class _Session:
@@ -273,15 +282,20 @@ class _Session:
 
     async def _pasv_cmd(self, _argument: str) -> bool:
         await self.close_data()
-        self._passive = await asyncio.start_server(
-            self._data_accepted, self._server.host, 0, ssl=self._server.ssl_context()
-        )
+        self._passive = await asyncio.start_server(self._data_accepted, self._server.host, 0)
         port: int = self._passive.sockets[0].getsockname()[1]
         address = self._server.host.replace(".", ",")
         await self.reply(f"227 Entering Passive Mode ({address},{port >> 8},{port & 0xFF})")
         return True
 
-    def _data_accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _data_accepted(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            await handshake(writer, self._server.ssl_context())
+        except (OSError, TimeoutError):
+            writer.close()
+            return
         self._data.put_nowait((reader, writer))
 
     async def close_data(self) -> None:

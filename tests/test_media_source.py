@@ -170,9 +170,10 @@ async def test_media_needs_a_signed_in_user(
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     """Without a session or a signature the view answers 401."""
+    uri = f"{ROOT}/{media_entry.entry_id}/cover/{encode_path('/Cable clips.gcode.3mf')}"
+    resolved = await media_source.async_resolve_media(hass, uri, None)  # the view is there
     client = await hass_client_no_auth()
-    url = f"/api/bambu_printer/media/{media_entry.entry_id}/cover/{encode_path('/a.3mf')}"
-    response = await client.get(url)
+    response = await client.get(resolved.url.split("?")[0])
     assert response.status == HTTPStatus.UNAUTHORIZED
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from .errors import (
     AuthError,
@@ -337,20 +337,16 @@ class PrinterStorage:
             deadline = time.monotonic() + settings.deadline
             future = loop.run_in_executor(None, self._run, job, deadline, conn)
             try:
-                async with asyncio.timeout(settings.deadline + settings.timeout):
-                    return await asyncio.shield(future)
-            except TimeoutError:
-                conn.abort()
-                with contextlib.suppress(Exception):
-                    await future
-                raise FileTransferTimeout(
-                    "the printer's file server did not answer in time"
-                ) from None
+                done, _ = await asyncio.wait({future}, timeout=settings.deadline + settings.timeout)
             except asyncio.CancelledError:
                 conn.abort()  # the thread ends before the lock is released
-                with contextlib.suppress(Exception):
-                    await future
+                await _settled(future)
                 raise
+            if not done:
+                conn.abort()
+                await _settled(future)
+                raise FileTransferTimeout("the printer's file server did not answer in time")
+            return future.result()
 
     async def async_list(self, folder: str) -> list[RemoteFile]:
         """List one folder."""
@@ -359,3 +355,14 @@ class PrinterStorage:
     async def async_read(self, path: str, *, max_bytes: int) -> bytes:
         """Fetch one small file into memory."""
         return await self.async_run(lambda session: session.read(path, max_bytes=max_bytes))
+
+
+async def _settled(future: asyncio.Future[Any]) -> None:
+    """Wait until an aborted session's thread has ended; its outcome no longer matters.
+
+    Waiting (not awaiting) never cancels the thread's future, and nothing is logged for
+    it: asyncio.shield would report the aborted session's error as never retrieved.
+    """
+    await asyncio.wait({future})
+    if not future.cancelled():
+        future.exception()
