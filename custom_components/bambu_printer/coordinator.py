@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -16,7 +17,7 @@ from .job_events import EventDispatcher
 from .printer.commands import needs_authorization, refused_for_authorization
 from .printer.errors import CommandRejected, CommandTimeout, NotConnected
 from .printer.models import PrinterModel, identify_from_product_name, identify_from_serial
-from .printer.state import VIEW_NAMES, PrinterState
+from .printer.state import VIEW_NAMES, PrinterState, View
 
 if TYPE_CHECKING:
     from .data import BambuConfigEntry
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     from .printer.mqtt import PrinterClient
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def views_context(views: Iterable[View[Any]] | None) -> frozenset[str] | None:
+    """Return the listener context naming the state views a listener shows (None: all)."""
+    return None if views is None else frozenset(view.name for view in views)
 
 
 class BambuCoordinator(DataUpdateCoordinator[PrinterState]):

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import BambuCoordinator
+from .coordinator import BambuCoordinator, views_context
 from .printer.state import (
     AMS_HT_FIRST_ID,
     AMS_LITE_FIRST_ID,
@@ -50,7 +50,7 @@ class BambuEntity(CoordinatorEntity[BambuCoordinator]):
 
         With `views` None it hears every report. Availability changes reach every entity.
         """
-        super().__init__(coordinator, None if views is None else frozenset(v.name for v in views))
+        super().__init__(coordinator, views_context(views))
         self._attr_unique_id = f"{coordinator.serial}_{key}"
         self._attr_device_info = printer_device_info(coordinator)
         self._shown: tuple[Any, ...] | None = None
@@ -140,5 +140,6 @@ def async_add_entities_as_found(
             add_entities([factory() for _, factory in new])
 
     add_new()
-    context = None if views is None else frozenset(view.name for view in views)
-    coordinator.config_entry.async_on_unload(coordinator.async_add_listener(add_new, context))
+    coordinator.config_entry.async_on_unload(
+        coordinator.async_add_listener(add_new, views_context(views))
+    )

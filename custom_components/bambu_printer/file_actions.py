@@ -21,7 +21,7 @@ from .const import COMMAND_TIMEOUT, DOMAIN
 from .coordinator import BambuCoordinator
 from .printer.commands import Command
 from .printer.errors import BambuError, RemoteFileNotFound
-from .printer.state import GcodeState, PrinterState
+from .printer.state import PRINTER_JOB_STATES, PrinterState
 from .services import printer_coordinator
 
 SERVICE_PRINT_FILE: Final = "print_file"
@@ -32,7 +32,6 @@ ATTR_AMS_MAPPING: Final = "ams_mapping"
 ATTR_BED_LEVELING: Final = "bed_leveling"
 ATTR_TIMELAPSE: Final = "timelapse"
 ATTR_OBJECTS: Final = "objects"
-_STARTED: Final = frozenset({GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE})
 
 PRINT_FILE_SCHEMA: Final = vol.Schema(
     {
@@ -122,7 +121,7 @@ async def _async_check_file(coordinator: BambuCoordinator, path: str) -> None:
 async def _async_print_file(call: ServiceCall) -> None:
     """Start printing a plate of a 3mf on the printer's storage."""
     coordinator = _coordinator(call.hass, call.data[ATTR_DEVICE_ID])
-    if coordinator.data.job.state in _STARTED:
+    if coordinator.data.job.state in PRINTER_JOB_STATES:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="printer_busy")
     path = "/" + str(call.data[ATTR_FILE]).lstrip("/")
     try:
@@ -145,7 +144,7 @@ async def _async_print_file(call: ServiceCall) -> None:
     await _async_send_confirmed(
         coordinator,
         command,
-        lambda state: state.job.name == name and state.job.state in _STARTED,
+        lambda state: state.job.name == name and state.job.state in PRINTER_JOB_STATES,
     )
 
 

@@ -27,6 +27,7 @@ from .const import (
     CONF_SERIAL,
     CONNECTION_CLOUD,
 )
+from .coordinator import views_context
 from .printer.errors import BambuError, RemoteFileNotFound
 from .printer.ftps import FTPS_PORT, FtpsSession, FtpsSettings, PrinterStorage, RemoteFile
 from .printer.project import (
@@ -36,7 +37,7 @@ from .printer.project import (
     parse_project,
     plate_from_gcode_file,
 )
-from .printer.state import GcodeState, Job, PrinterState
+from .printer.state import ENDED_JOB_STATES, PRINTER_JOB_STATES, GcodeState, Job, PrinterState
 from .printer.tls import async_get_ssl_context
 
 if TYPE_CHECKING:
@@ -48,8 +49,6 @@ MAX_PROJECT_BYTES: Final = 256 << 20  # a 3mf with the G-code of a long multi-co
 SPOOL_IN_MEMORY: Final = 8 << 20  # larger downloads go to a temporary file
 TIMELAPSE_FOLDER: Final = "/timelapse"
 VIDEO_SUFFIXES: Final = (".mp4", ".avi")
-ACTIVE: Final = frozenset({GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE})
-ENDED: Final = frozenset({GcodeState.FINISH, GcodeState.FAILED})
 TIMELAPSE_DELAY: Final = 10.0  # seconds the printer may take to close the video file
 
 
@@ -127,7 +126,7 @@ class PrinterFiles:
         """Follow the printer's jobs; returns what stops following."""
         self._handle_update()
         return self.coordinator.async_add_listener(
-            self._handle_update, frozenset({PrinterState.job.name})
+            self._handle_update, views_context((PrinterState.job,))
         )
 
     @callback
@@ -148,7 +147,7 @@ class PrinterFiles:
         self._state = state
         # A job's file may still be arriving while it prepares: one more try once it prints.
         name = job.name
-        if state in ACTIVE and name and name != self._loaded_for:
+        if state in PRINTER_JOB_STATES and name and name != self._loaded_for:
             if name != self._trying:
                 self._trying, self._phases = name, set()
                 self._forget_last_print()
@@ -156,7 +155,7 @@ class PrinterFiles:
             if printing not in self._phases:
                 self._phases.add(printing)
                 self._start("print details", self._async_fetch_details(job))
-        if state in ENDED and previous in ACTIVE:
+        if state in ENDED_JOB_STATES and previous in PRINTER_JOB_STATES:
             self._start("timelapse", self._async_find_timelapse())
 
     @callback

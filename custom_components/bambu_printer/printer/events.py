@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
 
-from .state import GcodeState, HmsMessage, PrinterState
+from .state import ACTIVE_JOB_STATES, ENDED_JOB_STATES, GcodeState, HmsMessage, PrinterState
 
 
 class EventType(StrEnum):
@@ -36,13 +36,6 @@ class EventType(StrEnum):
 # `print_error` values that mean the user stopped the job, not a fault: Bambu's own texts for
 # them are "The task was canceled." (0x0300400C) and "Printing was cancelled." (0x0500400E).
 CANCEL_ERRORS: Final = frozenset({0x0300400C, 0x0500400E})
-
-# Job states in which a job is under way; a job starts when one of these follows another state.
-_ACTIVE: Final = frozenset(
-    {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
-)
-# The printer's way of saying a job ended: FINISH done, FAILED stopped (by a fault or the user).
-_ENDED: Final = frozenset({GcodeState.FINISH, GcodeState.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +141,7 @@ class EventTracker:
         before, after = old.job_state, new.job_state
         if before is None or after is None or before is after:
             return []
-        if after in _ACTIVE and before not in _ACTIVE:
+        if after in ACTIVE_JOB_STATES and before not in ACTIVE_JOB_STATES:
             self._started_at = self._now()
             # An error left over from the last job is not this job's.
             self._job_error = new.print_error if new.print_error != old.print_error else 0
@@ -156,9 +149,9 @@ class EventTracker:
             return [started]
         if after is GcodeState.PAUSE:
             return [PrinterEvent(EventType.PRINT_PAUSED, job_name=new.job_name)]
-        if before is GcodeState.PAUSE and after in _ACTIVE:
+        if before is GcodeState.PAUSE and after in ACTIVE_JOB_STATES:
             return [PrinterEvent(EventType.PRINT_RESUMED, job_name=new.job_name)]
-        if after in _ENDED and before in _ACTIVE:
+        if after in ENDED_JOB_STATES and before in ACTIVE_JOB_STATES:
             return [self._ended(new, finished=after is GcodeState.FINISH)]
         return []
 

@@ -15,12 +15,14 @@ from .merge import is_full_report
 from .parsing import NOZZLE_TYPES
 from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
+    ACTIVE_JOB_STATES,
     AIRDUCT_MODES,
     AMS_HT_FIRST_ID,
     AMS_LITE_FIRST_ID,
     CHAMBER_LIGHT2_NODE,
     CHAMBER_LIGHT_NODE,
     CHAMBER_LIGHT_NODES,
+    ENDED_JOB_STATES,
     EXTERNAL_SPOOL_NOZZLE,
     EXTERNAL_TRAY_IDS,
     FUN_AUTHORIZATION_CONTROL,
@@ -31,6 +33,7 @@ from .tables import (
     MAX_KEYS,
     MAX_LIST,
     MAX_STRING,
+    PRINTER_JOB_STATES,
     SPEED_PROFILES,
     STAGE_IDLE,
     STAGE_OPTIONS,
@@ -58,12 +61,14 @@ from .views import (
 )
 
 __all__ = [
+    "ACTIVE_JOB_STATES",
     "AIRDUCT_MODES",
     "AMS_HT_FIRST_ID",
     "AMS_LITE_FIRST_ID",
     "CHAMBER_LIGHT2_NODE",
     "CHAMBER_LIGHT_NODE",
     "CHAMBER_LIGHT_NODES",
+    "ENDED_JOB_STATES",
     "EXTERNAL_SPOOL_NOZZLE",
     "EXTERNAL_TRAY_IDS",
     "FUN_AUTHORIZATION_CONTROL",
@@ -75,6 +80,7 @@ __all__ = [
     "MAX_LIST",
     "MAX_STRING",
     "NOZZLE_TYPES",
+    "PRINTER_JOB_STATES",
     "SPEED_PROFILES",
     "STAGES",
     "STAGE_IDLE",

@@ -25,6 +25,7 @@ from .parsing import (
     utc_from_epoch,
 )
 from .tables import (
+    ACTIVE_JOB_STATES,
     CHAMBER_LIGHT_NODES,
     DOOR_OPEN_BIT,
     FUN_AUTHORIZATION_CONTROL,
@@ -52,9 +53,6 @@ from .views import (
 )
 
 _GCODE_STATES: Final = {state.value.upper(): state for state in GcodeState}
-_ACTIVE_STATES: Final = frozenset(
-    {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
-)
 _DONE_STATES: Final = frozenset({GcodeState.IDLE, GcodeState.FINISH, GcodeState.FAILED})
 _UPDATE_OFFERED: Final = 1  # `upgrade_state.new_version_state`: 1 offered, 2 (or 0) none
 # `upgrade_state.status` values meaning an update is being downloaded or written.
@@ -214,7 +212,7 @@ def build_job(  # noqa: PLR0917
     # Printers keep their last estimate after a stop and while idle: show it only for a job.
     remaining = None
     end_time = None
-    if state in _ACTIVE_STATES:
+    if state in ACTIVE_JOB_STATES:
         remaining = int_in_range(mc_remaining_time, 0, 10**7)
         if remaining is not None and remaining_at is not None:
             end_time = utc_from_epoch(remaining_at + remaining * 60)

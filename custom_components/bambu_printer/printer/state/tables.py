@@ -27,6 +27,16 @@ class GcodeState(StrEnum):
     UNKNOWN = "unknown"
 
 
+# Job states in which a job is under way: Bambu Studio lets it be stopped in these.
+ACTIVE_JOB_STATES: Final = frozenset(
+    {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
+)
+# The same without SLICING: the job is on the printer, under its name and file.
+PRINTER_JOB_STATES: Final = ACTIVE_JOB_STATES - {GcodeState.SLICING}
+# How the printer says a job ended: FINISH done, FAILED stopped (by a fault or the user).
+ENDED_JOB_STATES: Final = frozenset({GcodeState.FINISH, GcodeState.FAILED})
+
+
 STAGE_IDLE: Final = "idle"
 STAGE_UNKNOWN: Final = "unknown"
 # `stg_cur` codes: Bambu Studio's stage list (`get_stage_string`), with the slugs ha-bambulab's

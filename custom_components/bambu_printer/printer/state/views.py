@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Final
 
 from ..models import AmsKind
-from .tables import GcodeState
+from .tables import ACTIVE_JOB_STATES, GcodeState
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +29,6 @@ class Temperatures:
     nozzles: tuple[NozzleTemperature, ...]  # from device.extruder.info[]; empty on P1/A1
     active_nozzle: int | None  # index into `nozzles` of the extruder in use
     chamber_target: float | None = None  # the chamber heater's target (device.ctc)
-
-
-# Job states in which a job is under way (Bambu Studio lets it be stopped in these).
-_ACTIVE_JOB_STATES: Final = frozenset(
-    {GcodeState.PREPARE, GcodeState.RUNNING, GcodeState.PAUSE, GcodeState.SLICING}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +61,7 @@ class Job:
     @property
     def can_stop(self) -> bool:
         """Whether stopping makes sense now: only while a job is active."""
-        return self.state in _ACTIVE_JOB_STATES
+        return self.state in ACTIVE_JOB_STATES
 
 
 @dataclass(frozen=True, slots=True)
