@@ -26,6 +26,7 @@ from custom_components.bambu_printer.const import (
     MQTT_PORT,
 )
 from custom_components.bambu_printer.printer.commands import CommandFactory, Reply
+from custom_components.bambu_printer.printer.errors import ConnectError
 from custom_components.bambu_printer.printer.models import PrinterModel
 from custom_components.bambu_printer.printer.mqtt import PrinterClient
 from custom_components.bambu_printer.printer.state import PrinterState
@@ -77,6 +78,7 @@ def new_mock_client(capture: str, serial: str = SERIAL) -> MagicMock:
     client = MagicMock(spec=PrinterClient)
     client.serial = serial
     client.available = True
+    client.lost_reason = None
     client.state = capture_state(capture)
     client.commands = CommandFactory()
     client.reports_received = 2
@@ -104,6 +106,7 @@ async def push_report(hass: HomeAssistant, client: MagicMock, report: Mapping[st
 async def set_available(hass: HomeAssistant, client: MagicMock, available: bool) -> None:
     """Report the link up or down, as the real client does on connect and disconnect."""
     client.available = available
+    client.lost_reason = None if available else ConnectError("the connection closed")
     _listeners(client.add_availability_listener).notify(available)
     await hass.async_block_till_done()
 

@@ -213,7 +213,11 @@ class BambuCoordinator(DataUpdateCoordinator[PrinterState]):
             _LOGGER.info("Printer %s is back online", self.serial)
         else:
             self.events.suspend()
-            _LOGGER.info("Printer %s is unavailable; reconnecting in the background", self.serial)
+            _LOGGER.info(
+                "Printer %s is unavailable (%s); reconnecting in the background",
+                self.serial,
+                self.client.lost_reason or "disconnected",
+            )
         self.async_update_listeners()
 
     @callback

@@ -90,6 +90,18 @@ async def test_the_certificate_must_name_the_serial(sim_printer: SimulatedPrinte
         await _open(sim_printer, [], server_hostname="SOMEONE-ELSE")
 
 
+async def test_a_closed_connection_is_said_in_plain_words(
+    sim_printer: SimulatedPrinter,
+) -> None:
+    """MQTT 3.1.1 gives no reason for a closed socket; paho's "Unspecified error" says nothing."""
+    link = await _open(sim_printer, [])
+    await sim_printer.stop_broker()
+    reason = await asyncio.wait_for(link.wait_closed(), 5)
+    assert isinstance(reason, ConnectError)
+    assert str(reason) == "the connection closed"
+    await link.close()
+
+
 async def test_handler_errors_are_logged(
     sim_printer: SimulatedPrinter, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -143,6 +143,7 @@ class PrinterClient:
         self._push_watch: asyncio.TimerHandle | None = None
         self._client_id = settings.client_id or f"bambu_printer_{secrets.token_hex(6)}"
         self._available = False
+        self.lost_reason: BaseException | None = None  # why the link last went down
         self._connection: MqttLink | None = None
         self._connected_at = 0.0
         self._supervisor: asyncio.Task[None] | None = None
@@ -193,12 +194,15 @@ class PrinterClient:
         if available == self._available:
             return
         self._available = available
+        self.lost_reason = reason
+        # Debug only: the integration logs availability once, at info level (printers are
+        # switched off every day; that is no warning).
         if available:
-            _LOGGER.info("Connected to printer %s at %s", self.serial, self.settings.host)
+            _LOGGER.debug("Connected to printer %s at %s", self.serial, self.settings.host)
         elif reason is not None:
-            _LOGGER.warning("Lost connection to printer %s: %s", self.serial, reason)
+            _LOGGER.debug("Lost connection to printer %s: %s", self.serial, reason)
         else:
-            _LOGGER.info("Disconnected from printer %s", self.serial)
+            _LOGGER.debug("Disconnected from printer %s", self.serial)
         for callback in list(self._availability_listeners):
             try:
                 callback(available)

@@ -448,8 +448,8 @@ class MqttLink:
             self._finish(None)
         elif str(reason) == "Keep alive timeout":
             self._finish(ConnectTimeout("no PINGRESP within the keepalive interval"))
-        else:
-            self._finish(ConnectError(f"the connection was lost ({reason})"))
+        else:  # MQTT 3.1.1 names no reason: paho's "Unspecified error" would tell nobody anything
+            self._finish(ConnectError("the connection closed"))
 
     def _on_message(self, _client: paho.Client, _userdata: Any, message: Any) -> None:
         self.last_message_at = self._loop.time()
