@@ -29,10 +29,11 @@ from syrupy.assertion import SnapshotAssertion
 # Import our package before Home Assistant starts, so the test plugin's own
 # `custom_components` package cannot shadow it.
 import custom_components.bambu_printer  # noqa: F401
-from custom_components.bambu_printer import account, discovery
+from custom_components.bambu_printer import account, discovery, files
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CONNECTION,
+    CONF_FTPS_PORT,
     CONF_MODEL,
     CONF_REGION,
     CONF_SERIAL,
@@ -360,6 +361,28 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfig
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+@contextlib.asynccontextmanager
+async def card_entry(
+    hass: HomeAssistant, printer: SimulatedPrinter, **options: Any
+) -> AsyncIterator[MockConfigEntry]:
+    """Set up a P1S entry whose file server is reachable (the simulator's port is not 990).
+
+    Titled "P1S" so its entity ids are short; timelapses are looked for at once.
+    """
+    entry = make_entry(printer, **options)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, title="P1S", data={**entry.data, CONF_FTPS_PORT: printer.ftps_port}
+    )
+    with trusting_ca(printer.ca_path), patch.object(files, "TIMELAPSE_DELAY", 0):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        yield entry
+        if entry.state is ConfigEntryState.LOADED:
+            assert await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_block_till_done()
 
 
 @pytest.fixture

@@ -8,36 +8,17 @@ from collections.abc import AsyncIterator
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bambu_printer import files
-from custom_components.bambu_printer.const import CONF_FTPS_PORT, DOMAIN, OPTION_READ_ONLY
+from custom_components.bambu_printer.const import DOMAIN, OPTION_READ_ONLY
 from simulator.device import SimulatedPrinter
-from simulator.testing import start_printer, trusting_ca, wait_until
+from simulator.testing import start_printer, wait_until
 
-from .conftest import device_of, make_entry
+from .conftest import card_entry, device_of
 
 COVER = "image.p1s_cover_image"
-
-
-async def _load(
-    hass: HomeAssistant, printer: SimulatedPrinter, **options: object
-) -> AsyncIterator[MockConfigEntry]:
-    entry = make_entry(printer, **options)
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        entry, title="P1S", data={**entry.data, CONF_FTPS_PORT: printer.ftps_port}
-    )
-    with trusting_ca(printer.ca_path), patch.object(files, "TIMELAPSE_DELAY", 0):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        yield entry
-        if entry.state is ConfigEntryState.LOADED:
-            assert await hass.config_entries.async_unload(entry.entry_id)
-            await hass.async_block_till_done()
 
 
 @pytest.fixture
@@ -59,7 +40,7 @@ async def idle_entry(
     hass: HomeAssistant, idle_printer: SimulatedPrinter
 ) -> AsyncIterator[MockConfigEntry]:
     """The idle printer's entry."""
-    async for entry in _load(hass, idle_printer):
+    async with card_entry(hass, idle_printer) as entry:
         yield entry
 
 
@@ -68,7 +49,7 @@ async def busy_entry(
     hass: HomeAssistant, busy_printer: SimulatedPrinter
 ) -> AsyncIterator[MockConfigEntry]:
     """The printing printer's entry."""
-    async for entry in _load(hass, busy_printer):
+    async with card_entry(hass, busy_printer) as entry:
         yield entry
 
 
@@ -187,7 +168,7 @@ async def read_only_busy(
     hass: HomeAssistant, busy_printer: SimulatedPrinter
 ) -> AsyncIterator[MockConfigEntry]:
     """The printing printer's entry in read-only mode."""
-    async for entry in _load(hass, busy_printer, **{OPTION_READ_ONLY: True}):
+    async with card_entry(hass, busy_printer, **{OPTION_READ_ONLY: True}) as entry:
         yield entry
 
 
@@ -196,7 +177,7 @@ async def read_only_idle(
     hass: HomeAssistant, idle_printer: SimulatedPrinter
 ) -> AsyncIterator[MockConfigEntry]:
     """The idle printer's entry in read-only mode."""
-    async for entry in _load(hass, idle_printer, **{OPTION_READ_ONLY: True}):
+    async with card_entry(hass, idle_printer, **{OPTION_READ_ONLY: True}) as entry:
         yield entry
 
 

@@ -10,20 +10,16 @@ import logging
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
-from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, State
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.bambu_printer import files
 from custom_components.bambu_printer.const import (
     CONF_ACCESS_CODE,
     CONF_CONNECTION,
-    CONF_FTPS_PORT,
     CONF_SERIAL,
     CONNECTION_CLOUD,
 )
@@ -31,9 +27,9 @@ from custom_components.bambu_printer.files import storage_settings
 from custom_components.bambu_printer.printer.project import PNG_MAGIC
 from simulator.card import Project, build_3mf
 from simulator.device import SimulatedPrinter
-from simulator.testing import start_printer, trusting_ca, wait_until
+from simulator.testing import start_printer, wait_until
 
-from .conftest import make_entry, setup_entry
+from .conftest import card_entry, setup_entry
 from .mock_client import push_report
 from .mock_storage import FakeStorage
 
@@ -53,19 +49,9 @@ async def card_printer(socket_enabled: None) -> AsyncIterator[SimulatedPrinter]:
 async def files_entry(
     hass: HomeAssistant, card_printer: SimulatedPrinter
 ) -> AsyncIterator[MockConfigEntry]:
-    """The printer's entry, its file server's port given (the simulator's is not 990)."""
-    entry = make_entry(card_printer)
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        entry, title="P1S", data={**entry.data, CONF_FTPS_PORT: card_printer.ftps_port}
-    )
-    with trusting_ca(card_printer.ca_path), patch.object(files, "TIMELAPSE_DELAY", 0):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+    """The printer's entry, its file server's port given."""
+    async with card_entry(hass, card_printer) as entry:
         yield entry
-        if entry.state is ConfigEntryState.LOADED:
-            assert await hass.config_entries.async_unload(entry.entry_id)
-            await hass.async_block_till_done()
 
 
 async def _wait_state(

@@ -10,24 +10,21 @@ import time
 from collections.abc import AsyncIterator
 from http import HTTPStatus
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 from homeassistant.components import media_source
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.bambu_printer import files
-from custom_components.bambu_printer.const import CONF_FTPS_PORT, DOMAIN
+from custom_components.bambu_printer.const import DOMAIN
 from custom_components.bambu_printer.media_cache import _evict, async_media_cache, encode_path
 from custom_components.bambu_printer.printer.project import PNG_MAGIC
 from simulator.device import SimulatedPrinter
-from simulator.testing import start_printer, trusting_ca
+from simulator.testing import start_printer
 
-from .conftest import make_entry
+from .conftest import card_entry
 
 ROOT = f"media-source://{DOMAIN}"
 
@@ -44,19 +41,10 @@ async def media_entry(
     hass: HomeAssistant, card_printer: SimulatedPrinter
 ) -> AsyncIterator[MockConfigEntry]:
     """The printer's entry, with the media source set up."""
-    entry = make_entry(card_printer)
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        entry, title="P1S", data={**entry.data, CONF_FTPS_PORT: card_printer.ftps_port}
-    )
-    with trusting_ca(card_printer.ca_path), patch.object(files, "TIMELAPSE_DELAY", 0):
-        assert await hass.config_entries.async_setup(entry.entry_id)
+    async with card_entry(hass, card_printer) as entry:
         assert await async_setup_component(hass, "media_source", {})
         await hass.async_block_till_done()
         yield entry
-        if entry.state is ConfigEntryState.LOADED:
-            assert await hass.config_entries.async_unload(entry.entry_id)
-            await hass.async_block_till_done()
 
 
 async def test_browse_printers_folders_and_files(
