@@ -20,10 +20,26 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.async_api import Page, async_playwright
 
 from scripts.demo import ROOT
 
 OUTPUT = Path(__file__).parent / "output"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
+)
 DEVELOP = ROOT / "scripts" / "develop"
 READY = re.compile(r"ready after ([0-9.]+) s: open (\S+)")
 # The demo runs on the Home Assistant release under test: the one of this test's venv.
@@ -71,6 +87,27 @@ def descendants(root: int) -> list[ProcessInfo]:
             found.append(child)
             stack.append(child.pid)
     return found
+
+
+@contextlib.asynccontextmanager
+async def chromium_page(
+    profile: Path, width: int, height: int, init_script: str | None = None
+) -> AsyncIterator[Page]:
+    """Open headless Chromium with a fresh profile; it is closed however the test ends."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": height},
+        )
+        try:
+            if init_script is not None:
+                await browser.add_init_script(init_script)
+            yield browser.pages[0] if browser.pages else await browser.new_page()
+        finally:
+            await browser.close()
 
 
 def save_output(name: str, text: str) -> Path:

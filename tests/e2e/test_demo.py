@@ -18,29 +18,19 @@ from typing import Any, Final
 import aiohttp
 import pytest
 import yaml
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, expect
 
 from custom_components.bambu_printer.const import OPTION_READ_ONLY
 from scripts.demo import DISCOVERED, PRINTERS, ROOT, USES_HTTP_STORE, wait_for
 from scripts.demo_api import HomeAssistantApi
 
-from .conftest import OUTPUT, DemoProcess
+from .conftest import OUTPUT, DemoProcess, chromium_page, needs_chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("socket_enabled")]
 
 type RunDemo = Callable[..., Awaitable[DemoProcess]]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+HIDE_SIDEBAR = "localStorage.setItem('dockedSidebar', JSON.stringify('always_hidden'))"
 DASHBOARD_FILE = ROOT / "config" / "dashboards" / "printers.yaml"
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
 # Set to refresh the README's screenshot from this run (it is committed, so not on every run).
@@ -207,10 +197,7 @@ async def _check_phone_layout(page: Page, stage: str) -> None:
     assert box["x"] + box["width"] <= PHONE["width"]
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
-)
+@needs_chromium
 async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Path) -> None:
     demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP)
     await demo.wait_ready()
@@ -219,79 +206,63 @@ async def test_dashboard_in_chromium_then_ctrl_c(run_demo: RunDemo, tmp_path: Pa
     assert len(demo.started("-m simulator")) == 1
     assert len(demo.started("mosquitto")) == len([*PRINTERS, DISCOVERED])
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium",
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            # Tall enough for the whole dashboard: Home Assistant scrolls an inner element,
-            # which a full-page screenshot would cut under the sticky toolbar.
-            viewport={"width": 1500, "height": 1360},
+    # Tall enough for the whole dashboard: Home Assistant scrolls an inner element, which a
+    # full-page screenshot would cut under the sticky toolbar. Docked sidebar hidden: the
+    # screenshot is about the printers.
+    async with chromium_page(tmp_path / "chromium", 1500, 1360, HIDE_SIDEBAR) as page:
+        # The trusted-networks provider logs 127.0.0.1 in without a password.
+        await page.goto(demo.url)
+        p1s = _section(page, "P1S")
+        await expect(p1s).to_have_count(1, timeout=60_000)
+        status = _tile_value(p1s, "Status")
+        progress = _tile_value(p1s, "Progress")
+        await expect(status).to_have_text("Printing", timeout=30_000)
+        await expect(progress).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
+        first, last = await _wait_for_progress_change(progress)
+        assert last > first
+        # At a glance: a progress bar, the layer, the end time and time left, the stage.
+        bar = p1s.locator("hui-tile-card").filter(has_text="Progress")
+        await expect(bar.locator("hui-bar-gauge-card-feature")).to_be_visible()
+        summary = p1s.locator("hui-markdown-card").filter(has_text="Layer")
+        await expect(summary).to_contain_text(re.compile(r"Layer \d+ of \d+"))
+        await expect(summary).to_contain_text(re.compile(r"Ends at \d\d:\d\d, .*\d+ min left"))
+        # The HMS count carries its name; the camera picture's text reads well.
+        badges = p1s.locator("hui-heading-card")
+        await expect(badges).to_contain_text(re.compile(r"HMS errors\W*0\b"))
+
+        await p1s.locator("hui-button-card").filter(has_text="Pause").click()
+        await expect(status).to_have_text("Paused", timeout=20_000)
+
+        # Every printer shows live values, the P1S its camera picture.
+        camera = p1s.locator("hui-picture-entity-card img").first
+        await expect(camera).to_have_attribute(
+            "alt", "Preview of the P1S 01P00A000000001 Chamber camera."
         )
-        try:
-            # Docked sidebar hidden: the screenshot is about the printers.
-            await browser.add_init_script(
-                "localStorage.setItem('dockedSidebar', JSON.stringify('always_hidden'))"
-            )
-            page = browser.pages[0] if browser.pages else await browser.new_page()
-            # The trusted-networks provider logs 127.0.0.1 in without a password.
-            await page.goto(demo.url)
-            p1s = _section(page, "P1S")
-            await expect(p1s).to_have_count(1, timeout=60_000)
-            status = _tile_value(p1s, "Status")
-            progress = _tile_value(p1s, "Progress")
-            await expect(status).to_have_text("Printing", timeout=30_000)
-            await expect(progress).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
-            first, last = await _wait_for_progress_change(progress)
-            assert last > first
-            # At a glance: a progress bar, the layer, the end time and time left, the stage.
-            bar = p1s.locator("hui-tile-card").filter(has_text="Progress")
-            await expect(bar.locator("hui-bar-gauge-card-feature")).to_be_visible()
-            summary = p1s.locator("hui-markdown-card").filter(has_text="Layer")
-            await expect(summary).to_contain_text(re.compile(r"Layer \d+ of \d+"))
-            await expect(summary).to_contain_text(re.compile(r"Ends at \d\d:\d\d, .*\d+ min left"))
-            # The HMS count carries its name; the camera picture's text reads well.
-            badges = p1s.locator("hui-heading-card")
-            await expect(badges).to_contain_text(re.compile(r"HMS errors\W*0\b"))
-
-            await p1s.locator("hui-button-card").filter(has_text="Pause").click()
-            await expect(status).to_have_text("Paused", timeout=20_000)
-
-            # Every printer shows live values, the P1S its camera picture.
-            camera = p1s.locator("hui-picture-entity-card img").first
-            await expect(camera).to_have_attribute(
-                "alt", "Preview of the P1S 01P00A000000001 Chamber camera."
-            )
-            async with asyncio.timeout(30):
-                await camera.evaluate(WAIT_FOR_PICTURE)
-            # The plate's picture of the job, read from its 3mf on the printer over FTPS.
-            cover = p1s.locator("hui-picture-entity-card").filter(has_text="Plate").locator("img")
-            await expect(cover).to_have_count(1, timeout=60_000)
-            async with asyncio.timeout(60):
-                await cover.evaluate(WAIT_FOR_PICTURE)
-            for heading in ("X1 Carbon", "P1S", "A1"):
-                shown = _tile_value(_section(page, heading), "Progress")
-                await expect(shown).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
-                await expect(shown).not_to_have_text(re.compile(r"^\s*0\s*%"), timeout=60_000)
-            await expect(page.get_by_text("Unavailable", exact=True)).to_have_count(0)
-            await page.mouse.move(0, 0)  # no hover highlight on the Pause button
-            # Pressing Pause scrolled the page: back to the printers' headings.
-            await (
-                _section(page, "X1 Carbon").locator("hui-heading-card").scroll_into_view_if_needed()
-            )
-            # The camera sends a frame a second and browsers show the one before the newest.
-            await page.wait_for_timeout(3_000)
-            OUTPUT.mkdir(exist_ok=True)
-            screenshot = OUTPUT / "dashboard.png"
-            await page.screenshot(path=screenshot)
-            # The stage text is shown whole, in the user's words (a tile cut it short).
-            stage = await _translated_stage(demo, "sensor.p1s_01p00a000000001_current_stage")
-            await expect(summary).to_contain_text(stage)
-            await _check_read_only_printer(page, demo)
-            await _check_phone_layout(page, stage)
-        finally:
-            await browser.close()
+        async with asyncio.timeout(30):
+            await camera.evaluate(WAIT_FOR_PICTURE)
+        # The plate's picture of the job, read from its 3mf on the printer over FTPS.
+        cover = p1s.locator("hui-picture-entity-card").filter(has_text="Plate").locator("img")
+        await expect(cover).to_have_count(1, timeout=60_000)
+        async with asyncio.timeout(60):
+            await cover.evaluate(WAIT_FOR_PICTURE)
+        for heading in ("X1 Carbon", "P1S", "A1"):
+            shown = _tile_value(_section(page, heading), "Progress")
+            await expect(shown).to_have_text(re.compile(r"^\s*\d+\s*%\s*$"))
+            await expect(shown).not_to_have_text(re.compile(r"^\s*0\s*%"), timeout=60_000)
+        await expect(page.get_by_text("Unavailable", exact=True)).to_have_count(0)
+        await page.mouse.move(0, 0)  # no hover highlight on the Pause button
+        # Pressing Pause scrolled the page: back to the printers' headings.
+        await _section(page, "X1 Carbon").locator("hui-heading-card").scroll_into_view_if_needed()
+        # The camera sends a frame a second and browsers show the one before the newest.
+        await page.wait_for_timeout(3_000)
+        OUTPUT.mkdir(exist_ok=True)
+        screenshot = OUTPUT / "dashboard.png"
+        await page.screenshot(path=screenshot)
+        # The stage text is shown whole, in the user's words (a tile cut it short).
+        stage = await _translated_stage(demo, "sensor.p1s_01p00a000000001_current_stage")
+        await expect(summary).to_contain_text(stage)
+        await _check_read_only_printer(page, demo)
+        await _check_phone_layout(page, stage)
     if os.environ.get(UPDATE_SCREENSHOT):
         README_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(screenshot, README_SCREENSHOT)
@@ -354,10 +325,7 @@ async def test_second_run_reuses_config_and_sigterm_stops_everything(
     assert len(second.seen) >= 2 + len(PRINTERS)  # HA, simulator, brokers were tracked
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
-)
+@needs_chromium
 async def test_add_a_printer_started_by_hand_through_the_ui(
     run_demo: RunDemo, tmp_path: Path
 ) -> None:
@@ -389,19 +357,8 @@ async def test_add_a_printer_started_by_hand_through_the_ui(
             while not (await simulator.stdout.readline()).startswith(b"simulator: running"):
                 pass
         printer = json.loads(json_out.read_text(encoding="utf-8"))["printers"][0]
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch_persistent_context(
-                tmp_path / "chromium",
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 1000},
-            )
-            try:
-                page = browser.pages[0] if browser.pages else await browser.new_page()
-                await _add_printer_in_the_ui(page, demo, printer)
-            finally:
-                await browser.close()
+        async with chromium_page(tmp_path / "chromium", 1280, 1000) as page:
+            await _add_printer_in_the_ui(page, demo, printer)
         async with aiohttp.ClientSession() as session:
             api = await _api(session, demo)
             entries = await api.entries()

@@ -12,22 +12,19 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from scripts.demo import DISCOVERED, wait_for
 from scripts.demo_api import HomeAssistantApi
 from simulator.testing import own_loopback_address
 
-from .conftest import OUTPUT, DemoProcess
-from .test_demo import CHROMIUM, CHROMIUM_ARGS, SPEEDUP, RunDemo, _form_field
+from .conftest import OUTPUT, DemoProcess, chromium_page, needs_chromium
+from .test_demo import SPEEDUP, RunDemo, _form_field
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.usefixtures("socket_enabled"),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
-    ),
+    needs_chromium,
 ]
 
 DEFAULT_NAME = f"3DP-{DISCOVERED.serial[:3]}-{DISCOVERED.serial[-3:]}"
@@ -60,15 +57,7 @@ async def test_discovered_printer_is_added_with_the_access_code_only(
     host = (demo.config / ".demo" / "discovered_host").read_text(encoding="utf-8").strip()
     assert not [e for e in await _entries(demo) if str(e["title"]).endswith(DISCOVERED.serial)]
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium",
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        page = browser.pages[0] if browser.pages else await browser.new_page()
+    async with chromium_page(tmp_path / "chromium", 1280, 900) as page:
         try:
             await page.goto(f"{demo.base_url}/config/integrations/dashboard")
             await expect(page.get_by_text("Discovered", exact=True)).to_be_visible(timeout=60_000)
@@ -99,7 +88,6 @@ async def test_discovered_printer_is_added_with_the_access_code_only(
         finally:
             OUTPUT.mkdir(exist_ok=True)
             await page.screenshot(path=OUTPUT / "discovered-added.png")
-            await browser.close()
 
     await wait_for(loaded_in(demo), within=30, what="the discovered printer to load")
     demo.send(signal.SIGTERM, group=False)

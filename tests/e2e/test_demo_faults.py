@@ -12,26 +12,22 @@ import json
 import re
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, expect
 
 from simulator.control import send_control
 
-from .conftest import OUTPUT, DemoProcess, save_output
-from .test_demo import CHROMIUM, CHROMIUM_ARGS, SPEEDUP, TRANSLATIONS, _section, _tile_value
+from .conftest import OUTPUT, DemoProcess, chromium_page, needs_chromium, save_output
+from .test_demo import SPEEDUP, TRANSLATIONS, _section, _tile_value
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.usefixtures("socket_enabled"),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Chromium is not installed (/usr/bin/chromium); `scripts/setup --e2e` installs it",
-    ),
+    needs_chromium,
 ]
 
 type RunDemo = Callable[..., Awaitable[DemoProcess]]
@@ -43,28 +39,12 @@ CONTROLS: Final = ("Pause", "Resume", "Stop")
 TECHNICAL: Final = re.compile(
     r"gcode_state|err_code|84033543|0x[0-9a-f]|traceback|exception|error:|mqtt", re.IGNORECASE
 )
+WINDOW: Final = (1500, 1360)  # tall enough for a whole printer section
 OUTAGE: Final = 15.0  # long enough for the reconnect delay to reach its cap (5 s)
 RECOVERY_LIMIT: Final = 10.0  # issue 17: back within 10 s of the printer answering again
 # A log record starts with its time; an ERROR record of the integration, or one whose
 # traceback passes through it, is what a user would report as a failure.
 LOG_RECORD: Final = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ ", re.MULTILINE)
-
-
-@asynccontextmanager
-async def _chromium(tmp_path: Path) -> AsyncIterator[Page]:
-    """Open headless Chromium on a window tall enough for a whole printer section."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium",
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1500, "height": 1360},
-        )
-        try:
-            yield browser.pages[0] if browser.pages else await browser.new_page()
-        finally:
-            await browser.close()
 
 
 async def _control(demo: DemoProcess, serial: str, action: str, **extra: Any) -> None:
@@ -113,7 +93,7 @@ async def test_printer_under_authorization_control_explains_itself(
     demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP)
     await demo.wait_ready()
     title, first_sentence = _repair_text(P1S)
-    async with _chromium(tmp_path) as page:
+    async with chromium_page(tmp_path / "chromium", *WINDOW) as page:
         await page.goto(demo.url)
         p1s = _section(page, "P1S")
         status = _tile_value(p1s, "Status")
@@ -172,7 +152,7 @@ async def test_printer_back_within_10_s_after_its_broker_restarts(
 ) -> None:
     demo = await run_demo(tmp_path / "config", "--speedup", SPEEDUP)
     await demo.wait_ready()
-    async with _chromium(tmp_path) as page:
+    async with chromium_page(tmp_path / "chromium", *WINDOW) as page:
         await page.goto(demo.url)
         x1c = _section(page, "X1 Carbon")
         status = _tile_value(x1c, "Status")
