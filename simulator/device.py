@@ -526,15 +526,23 @@ class SimulatedPrinter:
             self.card.server.set_access_code(code)
 
     async def stop_broker(self) -> None:
-        """Stop the broker and leave it stopped (the printer is off the network)."""
+        """Stop the broker, the camera and the file server (the printer is off the network)."""
         await self.broker.stop()
         link = self._link
         if link is not None:
             async with asyncio.timeout(_LINK_TIMEOUT):
                 await link.wait_closed()
         self._link_ready.clear()
+        if self._camera is not None:
+            await self._camera.stop()
+        if self.card is not None:
+            await self.card.stop()
 
     async def start_broker(self) -> None:
-        """Start a stopped broker again on the same port."""
+        """Bring the printer back on the network: everything on the ports it had."""
         await self.broker.start()
+        if self._camera is not None:
+            await self._camera.start()
+        if self.card is not None:
+            await self.card.start()
         await self.wait_connected()

@@ -140,6 +140,7 @@ class FtpsServer:
         quietly instead of reaching the event loop's error handler.
         """
         self._server = await asyncio.start_server(self._accept, self.host, self._port)
+        self._port = self.port  # a restart listens on the same port, as the printer does
 
     async def stop(self) -> None:
         """Close the listener and every session."""

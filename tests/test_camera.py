@@ -399,6 +399,22 @@ async def test_camera_of_another_printer_fails_the_certificate_check(
         await unload(hass, entry)
 
 
+async def test_camera_is_back_after_the_printer_was_off_the_network(
+    hass: HomeAssistant, printer: SimulatedPrinter
+) -> None:
+    """A printer switched off takes its camera with it; once it is back, so are the pictures."""
+    entry = await setup_entry(hass, camera_entry(printer))
+    entity_id = camera_entity_id(hass, printer)
+    assert_jpeg_1280x720((await async_get_image(hass, entity_id)).content)
+
+    await printer.stop_broker()
+    await wait_until(lambda: state_of(hass, entity_id) == STATE_UNAVAILABLE, within=10)
+    await printer.start_broker()
+    await wait_until(lambda: state_of(hass, entity_id) != STATE_UNAVAILABLE, within=10)
+    assert_jpeg_1280x720((await async_get_image(hass, entity_id)).content)
+    await unload(hass, entry)
+
+
 async def test_unreachable_camera_stays_available(
     hass: HomeAssistant, printer: SimulatedPrinter
 ) -> None:
