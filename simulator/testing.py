@@ -176,6 +176,18 @@ async def wait_until(
             await asyncio.sleep(interval)
 
 
+async def port_answers(port: int, host: str = "127.0.0.1") -> bool:
+    """Return whether something listens on the port (a TCP connection is taken)."""
+    try:
+        _reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
 def child_processes(name: str = "mosquitto", parent: int | None = None) -> list[int]:
     """Return the pids of processes called ``name`` whose parent is ``parent``.
 

@@ -12,19 +12,9 @@ import pytest
 from simulator.control import ControlServer, main, send_control
 from simulator.device import SimulatedPrinter
 from simulator.farm import PrinterFarm
+from simulator.testing import port_answers
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def _port_answers(port: int) -> bool:
-    """Return whether the printer's MQTT port takes a TCP connection."""
-    try:
-        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return False
-    writer.close()
-    await writer.wait_closed()
-    return True
 
 
 async def test_control_stops_and_starts_a_broker_and_switches_authorization(
@@ -41,12 +31,12 @@ async def test_control_stops_and_starts_a_broker_and_switches_authorization(
                 await send_control(control.port, {**request, "action": action, **extra})
 
             await send(p1s, "stop_broker")
-            assert not await _port_answers(p1s.port)
+            assert not await port_answers(p1s.port)
             assert not p1s.connected
-            assert await _port_answers(a1.port)  # the other printer is untouched
+            assert await port_answers(a1.port)  # the other printer is untouched
             await send(p1s, "start_broker")
             assert p1s.connected
-            assert await _port_answers(p1s.port)
+            assert await port_answers(p1s.port)
 
             await send(a1, "authorization_control", on=True)
             assert a1.reject_control
@@ -110,7 +100,7 @@ async def test_cli_with_control_names_its_port(leak_check: None, tmp_path: Path)
         assert f"simulator: control port {described['control_port']}\n".encode() in lines
         serial = described["printers"][0]["serial"]
         assert await asyncio.to_thread(main, [str(json_out), serial, "stop_broker"]) == 0
-        assert not await _port_answers(described["printers"][0]["port"])
+        assert not await port_answers(described["printers"][0]["port"])
         process.send_signal(signal.SIGINT)
         async with asyncio.timeout(15):
             await process.communicate()

@@ -38,6 +38,7 @@ from simulator.testing import (
     LeakSnapshot,
     child_processes,
     connected_client,
+    port_answers,
     printer_ssl_context,
     start_printer,
     wait_until,
@@ -341,25 +342,14 @@ async def test_camera_is_served_for_jpeg_models(leak_check: None) -> None:
 
 async def test_printer_off_the_network_serves_nothing(leak_check: None) -> None:
     """Off the network, a printer answers on none of its ports; back on, on the same ones."""
-
-    async def reachable(port: int) -> bool:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except ConnectionRefusedError:
-            return False
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-        return True
-
     async with start_printer("P1S", camera=True, files=True) as printer:
         ports = [printer.port, printer.camera_port, printer.ftps_port]
         assert None not in ports
         await printer.stop_broker()
-        assert [await reachable(port) for port in ports] == [False, False, False]  # type: ignore[arg-type]
+        assert [await port_answers(port) for port in ports] == [False, False, False]  # type: ignore[arg-type]
         await printer.start_broker()
         assert [printer.port, printer.camera_port, printer.ftps_port] == ports
-        assert [await reachable(port) for port in ports] == [True, True, True]  # type: ignore[arg-type]
+        assert [await port_answers(port) for port in ports] == [True, True, True]  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------ farm
