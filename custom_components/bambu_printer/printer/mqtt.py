@@ -143,7 +143,7 @@ class PrinterClient:
         self._push_watch: asyncio.TimerHandle | None = None
         self._client_id = settings.client_id or f"bambu_printer_{secrets.token_hex(6)}"
         self._available = False
-        self.lost_reason: BaseException | None = None  # why the link last went down
+        self.lost_reason: BaseException | None = None  # why the link is down (None while up)
         self._connection: MqttLink | None = None
         self._connected_at = 0.0
         self._supervisor: asyncio.Task[None] | None = None
