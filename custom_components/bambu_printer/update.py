@@ -16,24 +16,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity
-from .printer.models import PrinterModel
 from .printer.state import PrinterState
 
 PARALLEL_UPDATES = 0
 
 FIRMWARE_KEY = "firmware"
-# Bambu Lab's firmware pages, per model family (release notes of every version).
-_RELEASE_PAGE: Final = "https://bambulab.com/en/support/firmware-download/{family}"
-_FAMILIES: Final[dict[PrinterModel, str]] = {
-    PrinterModel.X1C: "x1",
-    PrinterModel.X1E: "x1e",
-    PrinterModel.P1P: "p1",
-    PrinterModel.P1S: "p1",
-    PrinterModel.A1: "a1",
-    PrinterModel.A1_MINI: "a1-mini",
-    PrinterModel.A2L: "a2",
-    PrinterModel.X2D: "x2",
-}
+# Bambu Lab's firmware pages (release notes of every version); each model names its page.
+_RELEASE_PAGE: Final = "https://bambulab.com/en/support/firmware-download/{page}"
 
 
 class BambuFirmwareUpdate(BambuEntity, UpdateEntity):
@@ -74,8 +63,8 @@ class BambuFirmwareUpdate(BambuEntity, UpdateEntity):
     @property
     def release_url(self) -> str | None:
         """Return Bambu Lab's firmware page for this model, where one is known."""
-        family = _FAMILIES.get(self.coordinator.model)
-        return None if family is None else _RELEASE_PAGE.format(family=family)
+        page = self.coordinator.model.firmware_page
+        return None if page is None else _RELEASE_PAGE.format(page=page)
 
     def _shown_values(self) -> tuple[Any, ...]:
         return (

@@ -31,22 +31,7 @@ MAX_TEXT: Final = 2000  # characters of one text
 FALLBACK_LANGUAGE: Final = "en"
 
 WIKI_HOME: Final = "https://wiki.bambulab.com/en/hms/home"
-_WIKI_PAGE: Final = "https://wiki.bambulab.com/en/{family}/troubleshooting/hmscode/{code}"
-# The wiki's section for each model's HMS pages (X1, P1 and A1 printers share the X1 pages).
-_WIKI_FAMILY: Final[Mapping[PrinterModel, str]] = {
-    PrinterModel.X1C: "x1",
-    PrinterModel.X1E: "x1",
-    PrinterModel.P1P: "x1",
-    PrinterModel.P1S: "x1",
-    PrinterModel.A1: "x1",
-    PrinterModel.A1_MINI: "x1",
-    PrinterModel.H2D: "h2",
-    PrinterModel.H2D_PRO: "h2",
-    PrinterModel.H2S: "h2",
-    PrinterModel.H2C: "h2",
-    PrinterModel.P2S: "p2s",
-    PrinterModel.X2D: "x2d",
-}
+_WIKI_PAGE: Final = "https://wiki.bambulab.com/en/{section}/troubleshooting/hmscode/{code}"
 # Home Assistant language tags whose Bambu name differs.
 _LANGUAGES: Final[Mapping[str, str]] = {"zh-hans": "zh-cn", "zh": "zh-cn", "zh-hant": "zh-tw"}
 _HEX_DIGITS: Final = frozenset("0123456789ABCDEF")
@@ -63,11 +48,11 @@ def bambu_language(language: str) -> str:
 
 
 def wiki_url(model: PrinterModel | None, hms_code: str) -> str:
-    """Return the wiki page of an HMS code for the model's family; the HMS index if unknown."""
-    family = _WIKI_FAMILY.get(model) if model is not None else None
-    if family is None:
+    """Return the wiki page of an HMS code for the model's section; the HMS index if unknown."""
+    section = model.wiki_section if model is not None else None
+    if section is None:
         return WIKI_HOME
-    return _WIKI_PAGE.format(family=family, code=hms_code)
+    return _WIKI_PAGE.format(section=section, code=hms_code)
 
 
 def _key(code: str) -> str:

@@ -74,6 +74,11 @@ class ModelSpec:
     nozzle_max: int = 300
     bed_max: int = 120
     chamber_max: int | None = None
+    # Bambu's web pages name model families: the wiki's section with the model's HMS pages and
+    # the model's firmware download page (None: no such page is known). X1, P1 and A1 printers
+    # share the X1 wiki pages.
+    wiki_section: str | None = None
+    firmware_page: str | None = None
 
 
 class PrinterModel(Enum):
@@ -96,6 +101,8 @@ class PrinterModel(Enum):
         ams_kinds=_AMS_2,
         door=DoorSensor.HOME_FLAG,
         door_since=(1, 7, 0, 0),
+        wiki_section="x1",
+        firmware_page="x1",
     )
     X1E = ModelSpec(
         key="X1E",
@@ -111,6 +118,8 @@ class PrinterModel(Enum):
         nozzle_max=320,
         bed_max=110,
         chamber_max=60,
+        wiki_section="x1",
+        firmware_page="x1e",
     )
     # The P1P ships without aux and chamber fans but takes them (the P1S upgrade kit): pybambu
     # and BambuStudio both treat both fans as present.
@@ -124,6 +133,8 @@ class PrinterModel(Enum):
         full_reports=False,
         ams_kinds=_CLASSIC_AMS,
         bed_max=100,
+        wiki_section="x1",
+        firmware_page="p1",
     )
     P1S = ModelSpec(
         key="P1S",
@@ -135,6 +146,8 @@ class PrinterModel(Enum):
         full_reports=False,
         ams_kinds=_CLASSIC_AMS,
         bed_max=100,
+        wiki_section="x1",
+        firmware_page="p1",
     )
     A1 = ModelSpec(
         key="A1",
@@ -146,6 +159,8 @@ class PrinterModel(Enum):
         full_reports=False,
         ams_kinds=_AMS_LITE,
         bed_max=100,
+        wiki_section="x1",
+        firmware_page="a1",
     )
     A1_MINI = ModelSpec(
         key="A1MINI",
@@ -157,6 +172,8 @@ class PrinterModel(Enum):
         full_reports=False,
         ams_kinds=_AMS_LITE,
         bed_max=80,
+        wiki_section="x1",
+        firmware_page="a1-mini",
     )
     P2S = ModelSpec(
         key="P2S",
@@ -169,6 +186,7 @@ class PrinterModel(Enum):
         ams_kinds=_AMS_2_ONLY,
         door=DoorSensor.STAT,
         bed_max=110,
+        wiki_section="p2s",
     )
     H2D = ModelSpec(
         key="H2D",
@@ -183,6 +201,7 @@ class PrinterModel(Enum):
         door=DoorSensor.STAT,
         nozzle_max=350,
         chamber_max=65,
+        wiki_section="h2",
     )
     H2D_PRO = ModelSpec(
         key="H2DPRO",
@@ -197,6 +216,7 @@ class PrinterModel(Enum):
         door=DoorSensor.STAT,
         nozzle_max=350,
         chamber_max=65,
+        wiki_section="h2",
     )
     H2S = ModelSpec(
         key="H2S",
@@ -210,6 +230,7 @@ class PrinterModel(Enum):
         door=DoorSensor.STAT,
         nozzle_max=350,
         chamber_max=65,
+        wiki_section="h2",
     )
     H2C = ModelSpec(
         key="H2C",
@@ -224,6 +245,7 @@ class PrinterModel(Enum):
         door=DoorSensor.STAT,
         nozzle_max=350,
         chamber_max=65,
+        wiki_section="h2",
     )
     X2D = ModelSpec(
         key="X2D",
@@ -237,6 +259,8 @@ class PrinterModel(Enum):
         nozzles=2,
         door=DoorSensor.STAT,
         chamber_max=65,
+        wiki_section="x2d",
+        firmware_page="x2",
     )
     A2L = ModelSpec(
         key="A2L",
@@ -248,6 +272,7 @@ class PrinterModel(Enum):
         full_reports=False,
         ams_kinds=_A2,
         bed_max=80,
+        firmware_page="a2",
     )
     # A printer we do not know: no camera assumed, fans exist when their fields are reported,
     # and reports are merged as deltas (which full reports survive unchanged).
@@ -321,6 +346,16 @@ class PrinterModel(Enum):
     def chamber_max(self) -> int | None:
         """Highest chamber target (degC); None when the model has no chamber heater to set."""
         return self._value_.chamber_max
+
+    @property
+    def wiki_section(self) -> str | None:
+        """The Bambu wiki's section holding this model's HMS pages ("x1", "h2", ...)."""
+        return self._value_.wiki_section
+
+    @property
+    def firmware_page(self) -> str | None:
+        """The name of this model's firmware download page at bambulab.com ("p1", ...)."""
+        return self._value_.firmware_page
 
     @property
     def dual_nozzle(self) -> bool:
