@@ -13,9 +13,8 @@ from custom_components.bambu_printer.printer.events import (
     EventTracker,
     EventType,
     PrinterEvent,
-    format_print_error,
 )
-from custom_components.bambu_printer.printer.state import PrinterState
+from custom_components.bambu_printer.printer.state import PrinterState, format_code
 from simulator.engine import VirtualPrinter
 
 SERIAL = "01P00A000000001"
@@ -174,7 +173,7 @@ def test_event_data_and_code_format() -> None:
     """Event data holds only what is known; codes look as Bambu shows them."""
     event = PrinterEvent(EventType.PRINT_FINISHED, job_name="Benchy", duration_seconds=61)
     assert event.as_dict() == {"job_name": "Benchy", "duration": 61}
-    assert format_print_error(CANCELED) == "0300_400C"
+    assert format_code(CANCELED) == "0300_400C"
 
 
 def test_unknown_state_names_nothing() -> None:

@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
 
-from .state import ACTIVE_JOB_STATES, ENDED_JOB_STATES, GcodeState, HmsMessage, PrinterState
+from .state import (
+    ACTIVE_JOB_STATES,
+    ENDED_JOB_STATES,
+    GcodeState,
+    HmsMessage,
+    PrinterState,
+    format_code,
+)
 
 
 class EventType(StrEnum):
@@ -84,11 +91,6 @@ def _snapshot(state: PrinterState) -> _Snapshot:
     )
 
 
-def format_print_error(code: int) -> str:
-    """Return a print error as Bambu shows it: two 16-bit halves in hex, "0300_400C"."""
-    return f"{code >> 16:04X}_{code & 0xFFFF:04X}"
-
-
 class EventTracker:
     """Turns successive printer states into events; one tracker per printer."""
 
@@ -133,7 +135,7 @@ class EventTracker:
             PrinterEvent(
                 EventType.PRINT_ERROR_RAISED,
                 job_name=new.job_name,
-                error_code=format_print_error(code),
+                error_code=format_code(code),
             )
         ]
 
@@ -169,7 +171,7 @@ class EventTracker:
         elif error in CANCEL_ERRORS:
             kind, code = EventType.PRINT_CANCELED, None
         else:
-            kind, code = EventType.PRINT_FAILED, format_print_error(error) if error else None
+            kind, code = EventType.PRINT_FAILED, format_code(error) if error else None
         return PrinterEvent(kind, job_name=new.job_name, duration_seconds=duration, error_code=code)
 
     @staticmethod

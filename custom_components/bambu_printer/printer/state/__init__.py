@@ -12,7 +12,7 @@ fields give None; oversized strings and lists are dropped, never merged.
 """
 
 from .merge import is_full_report
-from .parsing import NOZZLE_TYPES
+from .parsing import NOZZLE_TYPES, format_code
 from .printer_state import VIEW_NAMES, PrinterState
 from .tables import (
     ACTIVE_JOB_STATES,
@@ -105,5 +105,6 @@ __all__ = [
     "Temperatures",
     "Tray",
     "View",
+    "format_code",
     "is_full_report",
 ]

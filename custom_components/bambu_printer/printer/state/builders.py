@@ -14,6 +14,7 @@ from .parsing import (
     dict_or_none,
     fan_percent,
     float_or_none,
+    format_code,
     int_in_range,
     int_or_none,
     list_or_empty,
@@ -308,7 +309,7 @@ def build_hms(report: Any) -> tuple[HmsMessage, ...]:
             continue
         attr &= 0xFFFFFFFF
         code &= 0xFFFFFFFF
-        full = f"{attr >> 16:04X}_{attr & 0xFFFF:04X}_{code >> 16:04X}_{code & 0xFFFF:04X}"
+        full = f"{format_code(attr)}_{format_code(code)}"
         messages.append(
             HmsMessage(
                 attr=attr,
@@ -327,7 +328,7 @@ def build_print_error(value: Any) -> PrintError | None:
     if code is None:
         return None
     code &= 0xFFFFFFFF
-    return PrintError(code, f"{code >> 16:04X}_{code & 0xFFFF:04X}")
+    return PrintError(code, format_code(code))
 
 
 def build_camera(ipcam: Any) -> Camera:

@@ -99,6 +99,11 @@ _FLAGS: Final = {
 }
 
 
+def format_code(value: int) -> str:
+    """Return a 32-bit code as Bambu writes it: two 16-bit halves in hex ("0300_400C")."""
+    return f"{value >> 16:04X}_{value & 0xFFFF:04X}"
+
+
 def utc_from_epoch(seconds: float | int) -> datetime | None:
     """Convert epoch seconds to an aware UTC datetime; None when out of range."""
     try:
