@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import BambuCoordinator
 from .data import BambuConfigEntry
 from .entity import BambuEntity, EntityFactory, ams_label, async_add_entities_as_found
-from .printer.models import AmsKind, DoorSensor
+from .printer.models import DoorSensor
 from .printer.state import AmsUnit, PrinterState, View
 
 PARALLEL_UPDATES = 0
@@ -96,9 +96,6 @@ BINARY_SENSORS: tuple[BambuBinarySensorDescription, ...] = (
     ),
 )
 
-# AMS 2 Pro and AMS HT units dry filament; classic AMS and AMS lite do not.
-_DRYING_AMS = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})
-
 
 class BambuBinarySensor(BambuEntity, BinarySensorEntity):
     """A printer binary sensor."""
@@ -164,7 +161,7 @@ def _candidates(coordinator: BambuCoordinator) -> Iterable[tuple[str, EntityFact
         if description.exists_fn(coordinator):
             yield description.key, partial(BambuBinarySensor, coordinator, description)
     for unit in coordinator.data.ams:
-        if unit.kind in _DRYING_AMS:
+        if unit.drying_max is not None:
             yield f"ams_{unit.id}_drying", partial(AmsDryingSensor, coordinator, unit)
 
 

@@ -53,8 +53,6 @@ from .printer.state import (
 # Push updates: entities never poll, so no update is ever throttled.
 PARALLEL_UPDATES = 0
 
-DRYING_AMS = frozenset({AmsKind.AMS_2_PRO, AmsKind.AMS_HT})  # the units that dry filament
-
 
 @dataclass(frozen=True, kw_only=True)
 class BambuSensorDescription(SensorEntityDescription):
@@ -409,7 +407,7 @@ AMS_SENSORS: tuple[AmsSensorDescription, ...] = (
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         value_fn=lambda unit: unit.dry_time_minutes,
-        exists_fn=lambda unit: unit.kind in DRYING_AMS,
+        exists_fn=lambda unit: unit.drying_max is not None,
     ),
 )
 

@@ -28,8 +28,8 @@ ATTR_AMS: Final = "ams"
 ATTR_TEMPERATURE: Final = "temperature"
 ATTR_DURATION: Final = "duration"
 ATTR_ROTATE_TRAY: Final = "rotate_tray"
-# The hottest each drying unit goes (degC).
-DRYING_MAX: Final = {AmsKind.AMS_2_PRO: 65, AmsKind.AMS_HT: 85}
+# The hottest any drying unit goes (degC); each unit's own maximum is checked per call.
+_HOTTEST_DRYING: Final = max(kind.drying_max or 0 for kind in AmsKind)
 MAX_GCODE: Final = 64 * 1024  # the library's limit for one request
 
 _DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
@@ -40,7 +40,7 @@ _STOP_DRYING_SCHEMA = _DEVICE_SCHEMA.extend({vol.Required(ATTR_AMS): cv.string})
 _START_DRYING_SCHEMA = _STOP_DRYING_SCHEMA.extend(
     {
         vol.Required(ATTR_TEMPERATURE): vol.All(
-            vol.Coerce(int), vol.Range(min=DRYING_MIN_TEMPERATURE, max=max(DRYING_MAX.values()))
+            vol.Coerce(int), vol.Range(min=DRYING_MIN_TEMPERATURE, max=_HOTTEST_DRYING)
         ),
         vol.Required(ATTR_DURATION): vol.All(
             vol.Coerce(int), vol.Range(min=DRYING_HOURS[0], max=DRYING_HOURS[1])
@@ -99,7 +99,7 @@ def _drying_unit(coordinator: BambuCoordinator, name: str) -> tuple[AmsUnit, int
     for unit in coordinator.data.ams:
         if ams_label(unit.id).upper() != wanted:
             continue
-        maximum = DRYING_MAX.get(unit.kind) if unit.kind is not None else None
+        maximum = unit.drying_max
         if maximum is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,

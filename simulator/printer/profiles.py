@@ -109,7 +109,7 @@ class ModelProfile:
     @property
     def dries(self) -> bool:
         """Whether the fitted AMS units dry filament (AMS 2 Pro, AMS HT)."""
-        return self.ams_kind in (AmsKind.AMS_2_PRO, AmsKind.AMS_HT)
+        return self.ams_kind.drying_max is not None
 
     @property
     def ams_module(self) -> str:

@@ -34,6 +34,11 @@ class AmsKind(StrEnum):
         """Name of such a unit's get_version module before its "/<id>" ("ams", "n3f", ...)."""
         return next(prefix for prefix, kind in _AMS_PREFIXES.items() if kind is self)
 
+    @property
+    def drying_max(self) -> int | None:
+        """The hottest such a unit dries filament at (degC); None for units that cannot dry."""
+        return _DRYING_MAX.get(self)
+
 
 class DoorSensor(StrEnum):
     """Where a printer reports its door: bit 0x00800000 of one status field."""
@@ -549,3 +554,5 @@ _AMS_PREFIXES: dict[str, AmsKind] = {
     "n3f": AmsKind.AMS_2_PRO,
     "n3s": AmsKind.AMS_HT,
 }
+# AMS 2 Pro and AMS HT units dry filament (classic AMS and AMS lite do not), up to (degC):
+_DRYING_MAX: dict[AmsKind, int] = {AmsKind.AMS_2_PRO: 65, AmsKind.AMS_HT: 85}

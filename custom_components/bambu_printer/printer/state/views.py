@@ -158,6 +158,11 @@ class AmsUnit:
         """Whether the unit is drying its filament (minutes of drying left)."""
         return None if self.dry_time_minutes is None else self.dry_time_minutes > 0
 
+    @property
+    def drying_max(self) -> int | None:
+        """The hottest this unit dries filament at (degC); None when it cannot dry."""
+        return None if self.kind is None else self.kind.drying_max
+
 
 @dataclass(frozen=True, slots=True)
 class Firmware:
