@@ -35,13 +35,11 @@ from . import account
 from .const import (
     CONF_ACCESS_CODE,
     CONF_CAMERA_PORT,
-    CONF_CONNECTION,
     CONF_FTPS_PORT,
     CONF_MODEL,
     CONF_REGION,
     CONF_SERIAL,
     CONF_UID,
-    CONNECTION_LOCAL,
     DEFAULT_CAMERA,
     DEFAULT_READ_ONLY,
     DOMAIN,
@@ -201,11 +199,7 @@ class BambuConfigFlow(LanDiscoverySteps, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
                 errors, placeholders, model = await async_try(self.hass, data, CONF_SERIAL)
             if not errors:
-                data[CONF_CONNECTION] = CONNECTION_LOCAL
-                data[CONF_MODEL] = model.key
-                return self.async_create_entry(
-                    title=f"{model.product_name} {data[CONF_SERIAL]}", data=data
-                )
+                return self._create_lan_entry(data, model)
         return self.async_show_form(
             step_id="local",
             data_schema=self.add_suggested_values_to_schema(

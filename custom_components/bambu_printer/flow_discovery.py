@@ -57,6 +57,12 @@ class LanDiscoverySteps(ConfigFlow):
 
     _lan_printer: dict[str, Any]
 
+    def _create_lan_entry(self, data: dict[str, Any], model: PrinterModel) -> ConfigFlowResult:
+        """Add a printer reached over the LAN, titled by its model and serial."""
+        data[CONF_CONNECTION] = CONNECTION_LOCAL
+        data[CONF_MODEL] = model.key
+        return self.async_create_entry(title=f"{model.product_name} {data[CONF_SERIAL]}", data=data)
+
     def _lan_placeholders(self) -> dict[str, str]:
         printer = self._lan_printer
         model = identify_from_product_name(printer[CONF_MODEL])
@@ -102,11 +108,7 @@ class LanDiscoverySteps(ConfigFlow):
                 # Old firmware may not name the model; the announcement does.
                 if model is PrinterModel.UNKNOWN:
                     model = identify_from_product_name(printer[CONF_MODEL])
-                data[CONF_CONNECTION] = CONNECTION_LOCAL
-                data[CONF_MODEL] = model.key
-                return self.async_create_entry(
-                    title=f"{model.product_name} {data[CONF_SERIAL]}", data=data
-                )
+                return self._create_lan_entry(data, model)
         return self.async_show_form(
             step_id="discovery_confirm",
             data_schema=_CONFIRM_SCHEMA,
