@@ -54,22 +54,27 @@ class Fan(IntEnum):
     CHAMBER = 3
 
 
+def _whole(value: object) -> bool:
+    """Return whether a value is a whole number (an int, and not a bool, which is one too)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def fan_speed_value(percent: int) -> int:
     """Return M106's S value (0-255) for a percentage, rounded to the shown 10 % steps."""
-    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+    if not _whole(percent) or not 0 <= percent <= 100:
         raise ValueError(f"fan percentage must be 0-100, got {percent!r}")
     stepped = (percent + _FAN_STEP // 2) // _FAN_STEP * _FAN_STEP  # halves round up
     return math.ceil(_FAN_FULL * stepped / 100)
 
 
 def _check_ams_id(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_AMS_ID:
+    if not _whole(value) or not 0 <= value < _MAX_AMS_ID:
         raise ValueError(f"AMS unit id must be 0-{_MAX_AMS_ID - 1}, got {value!r}")
     return value
 
 
 def _check_temperature(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not _whole(value):
         raise TypeError(f"temperature must be a whole number of degrees, got {value!r}")
     if not 0 <= value <= _MAX_TEMPERATURE:
         raise ValueError(f"temperature must be 0-{_MAX_TEMPERATURE}, got {value}")
@@ -217,7 +222,7 @@ class CommandFactory:
 
     def print_speed(self, level: int) -> Command:
         """Select a speed profile: 1 silent, 2 standard, 3 sport, 4 ludicrous."""
-        if isinstance(level, bool) or not isinstance(level, int) or level not in SPEED_LEVELS:
+        if not _whole(level) or level not in SPEED_LEVELS:
             raise ValueError(f"speed level must be one of {SPEED_LEVELS}, got {level!r}")
         return self._build("print", "print_speed", param=str(level))
 
@@ -265,7 +270,7 @@ class CommandFactory:
 
     def set_airduct(self, mode: int) -> Command:
         """Switch the air duct (H2, P2S, X2D) to a mode of its `modeList` (`set_airduct`)."""
-        if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= _MAX_MODE:
+        if not _whole(mode) or not 0 <= mode <= _MAX_MODE:
             raise ValueError(f"air duct mode must be 0-{_MAX_MODE}, got {mode!r}")
         return self._build("print", "set_airduct", modeId=mode, submode=-1)
 
@@ -281,7 +286,7 @@ class CommandFactory:
         temperature = _check_temperature(temperature)
         if temperature < DRYING_MIN_TEMPERATURE:
             raise ValueError(f"drying needs at least {DRYING_MIN_TEMPERATURE} degC")
-        if isinstance(hours, bool) or not isinstance(hours, int):
+        if not _whole(hours):
             raise TypeError(f"hours must be a whole number, got {hours!r}")
         if not DRYING_HOURS[0] <= hours <= DRYING_HOURS[1]:
             raise ValueError(f"drying lasts {DRYING_HOURS[0]}-{DRYING_HOURS[1]} hours, got {hours}")
