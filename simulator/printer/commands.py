@@ -29,6 +29,11 @@ def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_integer(value: object) -> TypeGuard[int]:
+    """Whether a request field is a whole JSON number (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def failure(module: str, command: str, sequence_id: str, reason: str) -> JsonDict:
     """Return the reply to a refused request."""
     return {
@@ -168,23 +173,23 @@ class Commands:
     def _set_nozzle_temp(self, body: Mapping[str, Any]) -> str | None:
         index, target = body.get("extruder_index"), body.get("target_temp")
         nozzles = self._thermals.nozzle_targets
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(nozzles):
+        if not _is_integer(index) or not 0 <= index < len(nozzles):
             return f"invalid extruder_index: {index!r}"
-        if not isinstance(target, int | float) or isinstance(target, bool):
+        if not _is_number(target):
             return f"invalid target_temp: {target!r}"
         nozzles[index] = max(0.0, float(target))
         return None
 
     def _set_ctt(self, body: Mapping[str, Any]) -> str | None:
         value = body.get("ctt_val")
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        if not _is_number(value):
             return f"invalid ctt_val: {value!r}"
         self._thermals.chamber_target = max(0.0, float(value))
         return None
 
     def _ams_filament_drying(self, body: Mapping[str, Any]) -> str | None:
         ams_id, mode = body.get("ams_id"), body.get("mode")
-        if not isinstance(ams_id, int) or isinstance(ams_id, bool):
+        if not _is_integer(ams_id):
             return f"invalid ams_id: {ams_id!r}"
         if mode == 0:
             return self._dry(ams_id, 0.0, 0.0)
