@@ -344,6 +344,13 @@ def entry_data(printer: SimulatedPrinter, **overrides: Any) -> dict[str, Any]:
     }
 
 
+def state_of(hass: HomeAssistant, entity_id: str) -> State:
+    """Return an entity's state, which must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state
+
+
 def make_entry(printer: SimulatedPrinter, **options: Any) -> MockConfigEntry:
     """Return a config entry (not yet added) for a simulated printer."""
     return MockConfigEntry(

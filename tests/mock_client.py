@@ -103,6 +103,14 @@ async def push_report(hass: HomeAssistant, client: MagicMock, report: Mapping[st
     await hass.async_block_till_done()
 
 
+async def clear_authorization_control(hass: HomeAssistant, client: MagicMock) -> None:
+    """Let the mocked printer report Developer mode: `fun` without the authorization bit.
+
+    The X1C and H2D captures have authorization control on.
+    """
+    await push_report(hass, client, {"print": {"command": "push_status", "fun": "18FFF9CFF"}})
+
+
 async def set_available(hass: HomeAssistant, client: MagicMock, available: bool) -> None:
     """Report the link up or down, as the real client does on connect and disconnect."""
     client.available = available

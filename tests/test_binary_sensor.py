@@ -9,7 +9,7 @@ from homeassistant.helpers import entity_registry as er
 
 from custom_components.bambu_printer.const import DOMAIN
 
-from .mock_client import SERIAL, push_report
+from .mock_client import SERIAL, clear_authorization_control, push_report
 
 pytestmark = pytest.mark.parametrize("init_integration", [Platform.BINARY_SENSOR], indirect=True)
 
@@ -56,9 +56,7 @@ async def test_authorization_control_sensor(
     """The diagnostic sensor shows the `fun` bit: on in the H2D capture, off in Developer mode."""
     sensor = binary_sensor(entity_registry, "authorization_control")
     assert hass.states.get(sensor).state == STATE_ON  # type: ignore[union-attr]
-    await push_report(
-        hass, mock_printer_client, {"print": {"command": "push_status", "fun": "18FFF9CFF"}}
-    )
+    await clear_authorization_control(hass, mock_printer_client)
     assert hass.states.get(sensor).state == STATE_OFF  # type: ignore[union-attr]
 
 

@@ -20,7 +20,7 @@ from custom_components.bambu_printer.printer.errors import (
     NotConnected,
 )
 
-from .mock_client import SERIAL, push_report
+from .mock_client import SERIAL, clear_authorization_control, push_report
 
 
 async def press(hass: HomeAssistant, entity_registry: er.EntityRegistry, key: str) -> None:
@@ -171,8 +171,7 @@ async def test_after_stop_no_time_remains(
     assert end_time is not None
     assert hass.states.get(remaining).state == "549"  # type: ignore[union-attr]
 
-    developer_mode = {"print": {"command": "push_status", "fun": "18FFF9CFF"}}
-    await push_report(hass, mock_printer_client, developer_mode)  # the capture's bit cleared
+    await clear_authorization_control(hass, mock_printer_client)  # the capture's bit cleared
     await press(hass, entity_registry, "stop")
     # Real printers keep `mc_remaining_time` after a stop (the P1P capture: FAILED, 759).
     await push_report(
@@ -303,9 +302,7 @@ async def test_authorization_control_blocks_print_control(
     assert raised.value.translation_key == "authorization_required"
     mock_printer_client.async_request.assert_not_called()
 
-    await push_report(
-        hass, mock_printer_client, {"print": {"command": "push_status", "fun": "18FFF9CFF"}}
-    )
+    await clear_authorization_control(hass, mock_printer_client)
     assert usable(hass, entity_registry) == {"pause", "stop"}
     assert authorization_issue(hass) is None
     assert not complaints(caplog)

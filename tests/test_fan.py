@@ -18,14 +18,15 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     Platform,
 )
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.bambu_printer.const import DOMAIN
 from custom_components.bambu_printer.printer.errors import CommandTimeout
 
-from .mock_client import SERIAL, push_report
+from .conftest import state_of
+from .mock_client import SERIAL, clear_authorization_control, push_report
 
 pytestmark = pytest.mark.parametrize("init_integration", [Platform.FAN], indirect=True)
 
@@ -35,13 +36,6 @@ def fan_id(entity_registry: er.EntityRegistry, key: str) -> str:
     entity_id = entity_registry.async_get_entity_id("fan", DOMAIN, f"{SERIAL}_{key}_control")
     assert entity_id is not None, key
     return entity_id
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> State:
-    """Return an entity's state, which must exist."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state
 
 
 def params(client: MagicMock) -> list[str]:
@@ -107,9 +101,7 @@ async def test_unavailable_under_authorization_control(
     """The H2D capture has authorization control on: the fans come back once it is off."""
     entity_id = fan_id(entity_registry, "chamber_fan")
     assert state_of(hass, entity_id).state == STATE_UNAVAILABLE
-    await push_report(
-        hass, mock_printer_client, {"print": {"command": "push_status", "fun": "18FFF9CFF"}}
-    )
+    await clear_authorization_control(hass, mock_printer_client)
     assert state_of(hass, entity_id).state == STATE_ON  # the capture's chamber fan turns (gear 4)
 
 

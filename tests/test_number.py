@@ -6,18 +6,17 @@ import pytest
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN
 from homeassistant.components.number.const import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.bambu_printer.const import COMMAND_TIMEOUT, DOMAIN
 from custom_components.bambu_printer.printer.errors import CommandRejected
 
-from .mock_client import SERIAL, push_report
+from .conftest import state_of
+from .mock_client import SERIAL, clear_authorization_control, push_report
 
 pytestmark = pytest.mark.parametrize("init_integration", [Platform.NUMBER], indirect=True)
-
-NO_AUTHORIZATION_CONTROL = {"print": {"command": "push_status", "fun": "18FFF9CFF"}}
 
 
 def number_id(entity_registry: er.EntityRegistry, key: str) -> str:
@@ -25,13 +24,6 @@ def number_id(entity_registry: er.EntityRegistry, key: str) -> str:
     entity_id = entity_registry.async_get_entity_id("number", DOMAIN, f"{SERIAL}_{key}")
     assert entity_id is not None, key
     return entity_id
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> State:
-    """Return an entity's state, which must exist."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state
 
 
 async def set_value(hass: HomeAssistant, entity_id: str, value: float) -> None:
@@ -117,7 +109,7 @@ async def test_dual_nozzle_printer(
     # The capture has authorization control on: nothing can be set until it is off.
     for key in keys:
         assert state_of(hass, number_id(entity_registry, key)).state == STATE_UNAVAILABLE
-    await push_report(hass, mock_printer_client, NO_AUTHORIZATION_CONTROL)
+    await clear_authorization_control(hass, mock_printer_client)
     chamber = state_of(hass, number_id(entity_registry, "chamber_heater"))
     assert chamber.attributes["max"] == 65
     assert (

@@ -6,14 +6,15 @@ import pytest
 from homeassistant.components.select import ATTR_OPTION, SERVICE_SELECT_OPTION
 from homeassistant.components.select import DOMAIN as SELECT_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.bambu_printer.const import DOMAIN
 from custom_components.bambu_printer.printer.errors import NotConnected
 
-from .mock_client import SERIAL, push_report
+from .conftest import state_of
+from .mock_client import SERIAL, clear_authorization_control, push_report
 
 pytestmark = pytest.mark.parametrize("init_integration", [Platform.SELECT], indirect=True)
 
@@ -24,13 +25,6 @@ def select_id(entity_registry: er.EntityRegistry) -> str:
     entity_id = entity_registry.async_get_entity_id("select", DOMAIN, key)
     assert entity_id is not None
     return entity_id
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> State:
-    """Return an entity's state, which must exist."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state
 
 
 async def report(hass: HomeAssistant, client: MagicMock, **fields: object) -> None:
@@ -99,7 +93,7 @@ async def test_unavailable_under_authorization_control(
     """The H2D capture prints, but under authorization control: the choice is unavailable."""
     entity_id = select_id(entity_registry)
     assert state_of(hass, entity_id).state == STATE_UNAVAILABLE
-    await report(hass, mock_printer_client, fun="18FFF9CFF")
+    await clear_authorization_control(hass, mock_printer_client)
     assert state_of(hass, entity_id).state == "standard"
 
 
@@ -117,7 +111,7 @@ async def test_airduct_mode(
 ) -> None:
     """The H2D lists cooling, heating and laser; a choice sends set_airduct with its id."""
     entity_id = airduct_id(entity_registry)
-    await report(hass, mock_printer_client, fun="18FFF9CFF")
+    await clear_authorization_control(hass, mock_printer_client)
     state = state_of(hass, entity_id)
     assert state.state == "cooling"
     assert state.attributes["options"] == ["cooling", "heating", "laser"]

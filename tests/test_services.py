@@ -19,7 +19,7 @@ from custom_components.bambu_printer.services import (
 )
 
 from .conftest import device_of, setup_entry
-from .mock_client import SERIAL, capture_entry, push_report
+from .mock_client import SERIAL, capture_entry, clear_authorization_control
 
 
 def printer_device(hass: HomeAssistant) -> str:
@@ -127,11 +127,6 @@ async def test_schema_requires_gcode(hass: HomeAssistant) -> None:
         await call(hass, SERVICE_SEND_GCODE, device_id=printer_device(hass))
     with pytest.raises(vol.Invalid):
         await call(hass, SERVICE_SEND_GCODE, device_id=printer_device(hass), gcode="")
-
-
-async def clear_authorization_control(hass: HomeAssistant, client: MagicMock) -> None:
-    """Let the mocked printer report Developer mode (the X1C and H2D captures have it off)."""
-    await push_report(hass, client, {"print": {"command": "push_status", "fun": "18FFF9CFF"}})
 
 
 @pytest.mark.parametrize("capture", ["MOCK-X1CMULTIAMS"])
