@@ -17,7 +17,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 from .error_texts import async_get_catalog
-from .printer.error_texts import WIKI_HOME, ErrorTexts, wiki_url
+from .printer.error_texts import WIKI_HOME, wiki_url
 from .printer.events import EventTracker, PrinterEvent
 
 if TYPE_CHECKING:
@@ -69,10 +69,12 @@ class EventDispatcher:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    @callback
-    def texts(self) -> ErrorTexts | None:
-        """Return Bambu's texts for this printer, as far as they are known now."""
-        return self._catalog.texts(self._prefix)
+    def error_text(self, code: str) -> str | None:
+        """Return Bambu's text for an HMS code or a print error ("XXXX_XXXX"), when known."""
+        texts = self._catalog.texts(self._prefix)  # as far as they are known now
+        if texts is None:
+            return None
+        return texts.hms_text(code) if _is_hms(code) else texts.print_error_text(code)
 
     def hms_url(self, code: str) -> str:
         """Return the wiki page of an HMS code for this printer's family."""
@@ -145,13 +147,10 @@ class EventDispatcher:
         code = event.error_code
         if code is None:
             return data
-        texts = self.texts()
-        hms = len(code) > len("XXXX_XXXX")
-        if texts is not None:
-            text = texts.hms_text(code) if hms else texts.print_error_text(code)
-            if text is not None:
-                data["error_text"] = text
-        data["url"] = self.hms_url(code) if hms else WIKI_HOME
+        text = self.error_text(code)
+        if text is not None:
+            data["error_text"] = text
+        data["url"] = self.hms_url(code) if _is_hms(code) else WIKI_HOME
         return data
 
     # --- repair issues ----------------------------------------------------------------------
@@ -179,8 +178,7 @@ class EventDispatcher:
 
     @callback
     def _create_issue(self, issue_id: str, message: HmsMessage) -> None:
-        texts = self.texts()
-        text = texts.hms_text(message.full_code) if texts is not None else None
+        text = self.error_text(message.full_code)
         placeholders = {
             "name": self._name,
             "code": message.full_code,
@@ -205,6 +203,11 @@ class EventDispatcher:
         for issue_id in self._issues:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
         self._issues = set()
+
+
+def _is_hms(code: str) -> bool:
+    """Tell an HMS code ("XXXX_XXXX_XXXX_XXXX") from a print error ("XXXX_XXXX")."""
+    return len(code) > len("XXXX_XXXX")
 
 
 def _with_code(events: list[PrinterEvent]) -> bool:

@@ -84,7 +84,6 @@ class TraySensorDescription(SensorEntityDescription):
 
 
 def _hms_attributes(coordinator: BambuCoordinator) -> dict[str, Any]:
-    texts = coordinator.events.texts()
     codes: list[dict[str, Any]] = []
     for message in coordinator.data.hms:
         code: dict[str, Any] = {
@@ -93,7 +92,7 @@ def _hms_attributes(coordinator: BambuCoordinator) -> dict[str, Any]:
             "module": message.module,
             "url": coordinator.events.hms_url(message.full_code),
         }
-        text = texts.hms_text(message.full_code) if texts is not None else None
+        text = coordinator.events.error_text(message.full_code)
         if text is not None:
             code["text"] = text
         codes.append(code)
@@ -107,10 +106,9 @@ def _print_error(state: PrinterState) -> str:
 
 def _print_error_attributes(coordinator: BambuCoordinator) -> dict[str, Any] | None:
     error = coordinator.data.print_error
-    texts = coordinator.events.texts()
-    if error is None or not error.active or texts is None:
+    if error is None or not error.active:
         return None
-    text = texts.print_error_text(error.formatted)
+    text = coordinator.events.error_text(error.formatted)
     return None if text is None else {"text": text}
 
 
